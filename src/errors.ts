@@ -1,0 +1,82 @@
+/**
+ * Typed errors of riesz. Every error says *what* went wrong and *where* (which matrix, which entry,
+ * which file, which option), so a command-line user gets a one-line message and a library user can
+ * branch on `code`.
+ */
+export class RieszError extends Error {
+  /** A stable, machine-readable identifier of the failure kind. */
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Two operands whose shapes do not fit together; the message names both shapes. */
+export class ShapeError extends RieszError {
+  constructor(message: string) {
+    super('shape', message);
+  }
+}
+
+/**
+ * A Gram matrix (or any matrix that must be Hermitian positive definite) is not: the Cholesky
+ * factorisation broke at `index` (0-based), where the pivot was `pivot`.
+ */
+export class NotPositiveDefiniteError extends RieszError {
+  readonly matrix: string;
+  readonly index: number;
+  readonly pivot: number;
+  constructor(matrix: string, index: number, pivot: number, detail = '') {
+    super(
+      'not-hpd',
+      `${matrix} is not Hermitian positive definite: Cholesky broke at row/column ${index} ` +
+        `(pivot ${formatNumber(pivot)})${detail ? `; ${detail}` : ''}`,
+    );
+    this.matrix = matrix;
+    this.index = index;
+    this.pivot = pivot;
+  }
+}
+
+/** A NaN or ±Inf entry where finite numbers are required; the message gives its position. */
+export class NonFiniteError extends RieszError {
+  readonly matrix: string;
+  readonly row: number;
+  readonly col: number;
+  constructor(matrix: string, row: number, col: number, value: number) {
+    super('non-finite', `${matrix} has a non-finite entry ${value} at row ${row}, column ${col} (0-based)`);
+    this.matrix = matrix;
+    this.row = row;
+    this.col = col;
+  }
+}
+
+/** A file that cannot be read as the format it claims to be; the message names the file. */
+export class ParseError extends RieszError {
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super('parse', `${file}: ${message}`);
+    this.file = file;
+  }
+}
+
+/** An iteration that did not converge within its budget. */
+export class ConvergenceError extends RieszError {
+  constructor(message: string) {
+    super('no-convergence', message);
+  }
+}
+
+/** A bad argument or option (wrong value, unknown option, missing operand). */
+export class UsageError extends RieszError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
+
+/** Shortest faithful rendering of a number for error messages. */
+export function formatNumber(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toPrecision(6);
+}

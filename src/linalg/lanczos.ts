@@ -1,0 +1,183 @@
+/**
+ * The top singular value of a matrix-free operator: power iteration (cheap, persistent-vector use in
+ * spectral normalisation) and Lanczos with full reorthogonalisation (fast and accurate to ~1e-12).
+ */
+import { ConvergenceError } from '../errors.js';
+import { tridiagonalQL } from './eigh.js';
+import { matmul } from './gemm.js';
+import { conjTranspose, type Matrix, zeros } from './matrix.js';
+import { Rng, randomNormal } from './random.js';
+
+/** A linear map 𝕂ⁿ → 𝕂ᵐ given by its action on blocks of columns. */
+export interface LinearOperator {
+  readonly rows: number;
+  readonly cols: number;
+  /** Whether the operator (or the vectors it needs) is complex. */
+  readonly complex: boolean;
+  /** A X for X of shape cols×k. */
+  apply(X: Matrix): Matrix;
+  /** Aᴴ Y (the Euclidean conjugate transpose) for Y of shape rows×k. */
+  applyAdjoint(Y: Matrix): Matrix;
+}
+
+/** A dense matrix as an operator. */
+export function denseOperator(A: Matrix): LinearOperator {
+  const AH = conjTranspose(A);
+  return {
+    rows: A.rows,
+    cols: A.cols,
+    complex: A.im !== null,
+    apply: (X) => matmul(A, X),
+    applyAdjoint: (Y) => matmul(AH, Y),
+  };
+}
+
+export interface TopSingular {
+  /** σ₁. */
+  value: number;
+  /** Unit right singular vector (cols×1): the input of maximal response. */
+  v: Matrix;
+  /** Unit left singular vector (rows×1), A v = σ₁ u. */
+  u: Matrix;
+  iterations: number;
+}
+
+function vnorm(x: Matrix): number {
+  let s = 0;
+  for (let k = 0; k < x.re.length; k++) s += x.re[k] * x.re[k];
+  if (x.im) for (let k = 0; k < x.im.length; k++) s += x.im[k] * x.im[k];
+  return Math.sqrt(s);
+}
+
+function scaleInPlace(x: Matrix, c: number): void {
+  for (let k = 0; k < x.re.length; k++) x.re[k] *= c;
+  if (x.im) for (let k = 0; k < x.im.length; k++) x.im[k] *= c;
+}
+
+/** xᴴy for column vectors. */
+function vdot(x: Matrix, y: Matrix): { re: number; im: number } {
+  let re = 0;
+  let im = 0;
+  for (let k = 0; k < x.re.length; k++) {
+    const xr = x.re[k];
+    const xi = x.im ? x.im[k] : 0;
+    const yr = y.re[k];
+    const yi = y.im ? y.im[k] : 0;
+    re += xr * yr + xi * yi;
+    im += xr * yi - xi * yr;
+  }
+  return { re, im };
+}
+
+/** y ← y − c·x for complex c (y must be complex when c or x is). */
+function axpyInPlace(y: Matrix, c: { re: number; im: number }, x: Matrix): void {
+  for (let k = 0; k < y.re.length; k++) {
+    const xr = x.re[k];
+    const xi = x.im ? x.im[k] : 0;
+    y.re[k] -= c.re * xr - c.im * xi;
+    if (y.im) y.im[k] -= c.re * xi + c.im * xr;
+  }
+}
+
+/**
+ * Power iteration on AᴴA: v ← Aᴴ A v / ‖·‖, `iterations` times, from `start` (or a seeded random
+ * vector). Returns the Rayleigh estimate σ ≈ ‖A v‖, a lower bound on σ₁ that converges at the rate
+ * (σ₂/σ₁)². Intended for few steps with a vector kept between calls (spectral normalisation).
+ */
+export function powerIteration(
+  op: LinearOperator,
+  options: { iterations?: number; start?: Matrix; seed?: number } = {},
+): TopSingular {
+  const iterations = options.iterations ?? 50;
+  let v = options.start ? { ...options.start, re: options.start.re.slice(), im: options.start.im?.slice() ?? null } : randomNormal(new Rng(options.seed ?? 1), op.cols, 1, op.complex);
+  scaleInPlace(v, 1 / vnorm(v));
+  let u = op.apply(v);
+  for (let it = 0; it < iterations; it++) {
+    v = op.applyAdjoint(u);
+    const nv = vnorm(v);
+    if (nv === 0) break;
+    scaleInPlace(v, 1 / nv);
+    u = op.apply(v);
+  }
+  const sigma = vnorm(u);
+  if (sigma > 0) scaleInPlace(u, 1 / sigma);
+  return { value: sigma, v, u, iterations };
+}
+
+/**
+ * σ₁ of an operator by Lanczos on AᴴA with full reorthogonalisation. Stops when the Ritz residual
+ * ‖AᴴA x − θx‖ ≤ tol·θ (default 1e-13), or when the Krylov space is exhausted (then exact).
+ * Cost per step: one product with A and one with Aᴴ, plus O(n·step) for reorthogonalisation.
+ * @throws ConvergenceError if maxIterations (default min(n, 600)) is reached without convergence.
+ */
+export function lanczosTopSingular(
+  op: LinearOperator,
+  options: { tol?: number; maxIterations?: number; seed?: number } = {},
+): TopSingular {
+  const n = op.cols;
+  const tol = options.tol ?? 1e-13;
+  const maxIt = Math.min(options.maxIterations ?? 600, n);
+  if (n === 0 || op.rows === 0) {
+    return { value: 0, v: zeros(n, 1, op.complex), u: zeros(op.rows, 1, op.complex), iterations: 0 };
+  }
+  const Q: Matrix[] = [];
+  const alpha: number[] = [];
+  const beta: number[] = [];
+  let q = randomNormal(new Rng(options.seed ?? 12345), n, 1, op.complex);
+  scaleInPlace(q, 1 / vnorm(q));
+  let best: { theta: number; y: Float64Array } = { theta: 0, y: new Float64Array([1]) };
+  for (let j = 0; j < maxIt; j++) {
+    Q.push(q);
+    const w = op.applyAdjoint(op.apply(q));
+    const wc = op.complex && !w.im ? { ...w, im: new Float64Array(w.re.length) } : w;
+    const a = vdot(q, wc).re;
+    alpha.push(a);
+    axpyInPlace(wc, { re: a, im: 0 }, q);
+    if (j > 0) axpyInPlace(wc, { re: beta[j - 1], im: 0 }, Q[j - 1]);
+    // Full reorthogonalisation, twice ("twice is enough").
+    for (let pass = 0; pass < 2; pass++) for (const qi of Q) axpyInPlace(wc, vdot(qi, wc), qi);
+    const b = vnorm(wc);
+    best = topRitz(alpha, beta, false);
+    const theta = best.theta;
+    const residual = b * Math.abs(best.y[0]);
+    if (theta === 0 && b === 0) break;
+    if (residual <= tol * theta || b <= 1e-15 * Math.max(theta, Number.MIN_VALUE) || j === n - 1) break;
+    if (j === maxIt - 1) {
+      throw new ConvergenceError(`Lanczos: σ₁ not converged after ${maxIt} steps (residual ${residual.toExponential(2)})`);
+    }
+    beta.push(b);
+    scaleInPlace(wc, 1 / b);
+    q = wc;
+  }
+  // Ritz vector x = Σ yᵢ qᵢ.
+  best = topRitz(alpha, beta, true);
+  const v = zeros(n, 1, op.complex);
+  best.y.forEach((yi, i) => axpyInPlace(v, { re: -yi, im: 0 }, Q[i]));
+  scaleInPlace(v, 1 / vnorm(v));
+  const u = op.apply(v);
+  const sigma = vnorm(u);
+  if (sigma > 0) scaleInPlace(u, 1 / sigma);
+  // ‖Av‖ is the Rayleigh value of the Ritz vector: a lower bound on σ₁, accurate to second order.
+  return { value: sigma, v, u, iterations: alpha.length };
+}
+
+/**
+ * Largest eigenvalue θ of the Lanczos tridiagonal T (diagonal alpha, off-diagonal beta) and its
+ * eigenvector y; with full = false only y's last component is tracked (O(k²) instead of O(k³)),
+ * which is all the residual bound β·|y_k| needs.
+ */
+function topRitz(alpha: number[], beta: number[], full: boolean): { theta: number; y: Float64Array } {
+  const k = alpha.length;
+  const d = Float64Array.from(alpha);
+  const e = new Float64Array(k);
+  for (let i = 0; i < k - 1; i++) e[i] = beta[i];
+  // Rows of Yt become eigenvectors; tracking only column k−1 of Yt gives their last components.
+  const cols = full ? k : 1;
+  const Yt = zeros(k, cols);
+  for (let i = 0; i < k; i++) if (full) Yt.re[i * k + i] = 1;
+  if (!full) Yt.re[k - 1] = 1;
+  tridiagonalQL(d, e, Yt);
+  let top = 0;
+  for (let i = 1; i < k; i++) if (d[i] > d[top]) top = i;
+  return { theta: d[top], y: Yt.re.slice(top * cols, top * cols + cols) };
+}
