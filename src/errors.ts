@@ -80,3 +80,16 @@ export class UsageError extends RieszError {
 export function formatNumber(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toPrecision(6);
 }
+
+/** A matrix that must be Hermitian (symmetric) is not; the message gives the worst entry pair. */
+export class NotHermitianError extends RieszError {
+  readonly matrix: string;
+  constructor(matrix: string, row: number, col: number, defect: number) {
+    super(
+      'not-hermitian',
+      `${matrix} is not Hermitian: entries (${row}, ${col}) and (${col}, ${row}) differ by ${formatNumber(defect)} ` +
+        '(a Gram matrix must equal its conjugate transpose)',
+    );
+    this.matrix = matrix;
+  }
+}

@@ -16,7 +16,9 @@ export function relErr(A: Matrix, B: Matrix): number {
 export function expectClose(A: Matrix, B: Matrix, tol = 1e-12): void {
   const e = relErr(A, B);
   if (!(e <= tol)) {
-    throw new Error(`matrices differ: relative error ${e.toExponential(3)} > ${tol} (max abs diff ${maxAbsDiff(A, B)})`);
+    throw new Error(
+      `matrices differ: relative error ${e.toExponential(3)} > ${tol} (max abs diff ${maxAbsDiff(A, B)})`,
+    );
   }
 }
 

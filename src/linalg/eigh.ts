@@ -28,7 +28,8 @@ export function eigh(A: Matrix, options: { vectors?: boolean } = {}): EighResult
   if (A.rows !== A.cols) throw new ShapeError(`eigh: matrix is ${shapeOf(A)}, not square`);
   const wantVectors = options.vectors ?? true;
   const n = A.rows;
-  if (n === 0) return { values: new Float64Array(0), vectors: wantVectors ? zeros(0, 0, A.im !== null) : null };
+  if (n === 0)
+    return { values: new Float64Array(0), vectors: wantVectors ? zeros(0, 0, A.im !== null) : null };
   const { d, e, Q } = tridiagonalize(A, wantVectors);
   // Rotations act on columns of Q; keep Qᵀ so that they act on contiguous rows.
   const Yt = Q ? transpose(Q) : null;
@@ -234,7 +235,8 @@ export function tridiagonalQL(d: Float64Array, e: Float64Array, Yt: Matrix | nul
     while (m < n - 1 && Math.abs(e[m]) > eps * tst1) m++;
     let iter = 0;
     while (m > l) {
-      if (++iter > 30 * Math.max(n, 1)) throw new ConvergenceError(`tridiagonal QL: eigenvalue ${l} did not converge`);
+      if (++iter > 30 * Math.max(n, 1))
+        throw new ConvergenceError(`tridiagonal QL: eigenvalue ${l} did not converge`);
       // Shift from the leading 2×2 block.
       const g0 = d[l];
       let p = (d[l + 1] - g0) / (2 * e[l]);

@@ -96,7 +96,8 @@ function gemmAccumulate(
  * @example matmul(matrix([[1, 2]]), matrix([[3], [4]])) // 1×1 matrix [[11]]
  */
 export function matmul(A: Matrix, B: Matrix): Matrix {
-  if (A.cols !== B.rows) throw new ShapeError(`matmul: ${shapeOf(A)} times ${shapeOf(B)}: inner sizes differ`);
+  if (A.cols !== B.rows)
+    throw new ShapeError(`matmul: ${shapeOf(A)} times ${shapeOf(B)}: inner sizes differ`);
   const m = A.rows;
   const n = B.cols;
   const k = A.cols;

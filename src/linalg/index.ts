@@ -2,6 +2,7 @@
 export * from './cholesky.js';
 export * from './eigh.js';
 export * from './gemm.js';
+export * from './kron.js';
 export * from './lanczos.js';
 export * from './matfun.js';
 export * from './matrix.js';

@@ -5,7 +5,7 @@
 import { ConvergenceError } from '../errors.js';
 import { tridiagonalQL } from './eigh.js';
 import { matmul } from './gemm.js';
-import { conjTranspose, type Matrix, zeros } from './matrix.js';
+import { assertFinite, conjTranspose, type Matrix, zeros } from './matrix.js';
 import { Rng, randomNormal } from './random.js';
 
 /** A linear map 𝕂ⁿ → 𝕂ᵐ given by its action on blocks of columns. */
@@ -30,6 +30,13 @@ export function denseOperator(A: Matrix): LinearOperator {
     apply: (X) => matmul(A, X),
     applyAdjoint: (Y) => matmul(AH, Y),
   };
+}
+
+/** A dense matrix (checked for NaN/Inf, named `name` in errors) or an operator, as an operator. */
+export function toOperator(A: Matrix | LinearOperator, name = 'A'): LinearOperator {
+  if ('apply' in A) return A;
+  assertFinite(A, name);
+  return denseOperator(A);
 }
 
 export interface TopSingular {
@@ -89,7 +96,9 @@ export function powerIteration(
   options: { iterations?: number; start?: Matrix; seed?: number } = {},
 ): TopSingular {
   const iterations = options.iterations ?? 50;
-  let v = options.start ? { ...options.start, re: options.start.re.slice(), im: options.start.im?.slice() ?? null } : randomNormal(new Rng(options.seed ?? 1), op.cols, 1, op.complex);
+  let v = options.start
+    ? { ...options.start, re: options.start.re.slice(), im: options.start.im?.slice() ?? null }
+    : randomNormal(new Rng(options.seed ?? 1), op.cols, 1, op.complex);
   scaleInPlace(v, 1 / vnorm(v));
   let u = op.apply(v);
   for (let it = 0; it < iterations; it++) {
@@ -143,7 +152,9 @@ export function lanczosTopSingular(
     if (theta === 0 && b === 0) break;
     if (residual <= tol * theta || b <= 1e-15 * Math.max(theta, Number.MIN_VALUE) || j === n - 1) break;
     if (j === maxIt - 1) {
-      throw new ConvergenceError(`Lanczos: σ₁ not converged after ${maxIt} steps (residual ${residual.toExponential(2)})`);
+      throw new ConvergenceError(
+        `Lanczos: σ₁ not converged after ${maxIt} steps (residual ${residual.toExponential(2)})`,
+      );
     }
     beta.push(b);
     scaleInPlace(wc, 1 / b);
@@ -152,7 +163,7 @@ export function lanczosTopSingular(
   // Ritz vector x = Σ yᵢ qᵢ.
   best = topRitz(alpha, beta, true);
   const v = zeros(n, 1, op.complex);
-  best.y.forEach((yi, i) => axpyInPlace(v, { re: -yi, im: 0 }, Q[i]));
+  for (let i = 0; i < best.y.length; i++) axpyInPlace(v, { re: -best.y[i], im: 0 }, Q[i]);
   scaleInPlace(v, 1 / vnorm(v));
   const u = op.apply(v);
   const sigma = vnorm(u);

@@ -111,12 +111,22 @@ describe.each(fields)('eigh (%s)', (complex) => {
 
 describe('eigh golden values', () => {
   it('[[2,1],[1,2]] has eigenvalues 1 and 3', () => {
-    const { values } = eigh(matrix([[2, 1], [1, 2]]));
+    const { values } = eigh(
+      matrix([
+        [2, 1],
+        [1, 2],
+      ]),
+    );
     expectRel(values[0], 1, 1e-15);
     expectRel(values[1], 3, 1e-15);
   });
   it('Hermitian [[2, i],[−i, 2]] has eigenvalues 1 and 3', () => {
-    const { values } = eigh(matrix([[2, [0, 1]], [[0, -1], 2]]));
+    const { values } = eigh(
+      matrix([
+        [2, [0, 1]],
+        [[0, -1], 2],
+      ]),
+    );
     expectRel(values[0], 1, 1e-15);
     expectRel(values[1], 3, 1e-15);
   });
@@ -164,16 +174,32 @@ describe.each(fields)('svd and qr (%s)', (complex) => {
 
 describe('svd golden values (MATH.md §12)', () => {
   it('A₀ = [[1,2],[3,4]] has σ = √(15 ± √221)', () => {
-    const s = singularValues(matrix([[1, 2], [3, 4]]));
+    const s = singularValues(
+      matrix([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     expectRel(s[0], Math.sqrt(15 + Math.sqrt(221)), 1e-14);
     expectRel(s[1], Math.sqrt(15 - Math.sqrt(221)), 1e-13);
   });
   it('[[1, i],[0, 1]] has operator norm the golden ratio', () => {
-    const s = singularValues(matrix([[1, [0, 1]], [0, 1]]));
+    const s = singularValues(
+      matrix([
+        [1, [0, 1]],
+        [0, 1],
+      ]),
+    );
     expectRel(s[0], (1 + Math.sqrt(5)) / 2, 1e-14);
   });
   it('rank-deficient matrices have zero singular values', () => {
-    const s = singularValues(matrix([[1, 2], [2, 4], [3, 6]]));
+    const s = singularValues(
+      matrix([
+        [1, 2],
+        [2, 4],
+        [3, 6],
+      ]),
+    );
     expectRel(s[0], Math.sqrt(70), 1e-14);
     expect(s[1]).toBeLessThan(1e-14);
   });
@@ -194,7 +220,8 @@ describe.each(fields)('top singular value (%s)', (complex) => {
       expectRel(top.value, exact, 1e-12);
       // A v = σ u
       const Av = matmul(A, top.v);
-      for (let i = 0; i < m; i++) expect(Math.abs(Av.re[i] - top.value * top.u.re[i])).toBeLessThan(1e-9 * exact);
+      for (let i = 0; i < m; i++)
+        expect(Math.abs(Av.re[i] - top.value * top.u.re[i])).toBeLessThan(1e-9 * exact);
       const pw = powerIteration(denseOperator(A), { iterations: 2000 });
       expect(pw.value).toBeLessThanOrEqual(exact * (1 + 1e-12));
       expectRel(pw.value, exact, 1e-3);
@@ -213,7 +240,12 @@ describe('matrix functions', () => {
     const rng = new Rng(4);
     for (const complex of fields) {
       const A = randomHpd(rng, 12, complex);
-      for (const p of [1, 2, 4]) expectClose(inverseRoot(A, p), hermitianFunction(A, (l) => l ** (-1 / p)), 1e-11);
+      for (const p of [1, 2, 4])
+        expectClose(
+          inverseRoot(A, p),
+          hermitianFunction(A, (l) => l ** (-1 / p)),
+          1e-11,
+        );
     }
   });
   it('cubic Newton–Schulz gives orthonormal columns equal to the SVD polar factor', () => {
@@ -244,6 +276,18 @@ describe('matrix functions', () => {
     expectClose(polar(diag([3, -2])), diag([1, -1]), 1e-14);
     expectClose(polar(matrix([[3, 4]])), matrix([[0.6, 0.8]]), 1e-14);
     const s5 = Math.sqrt(5);
-    expectClose(polar(matrix([[1, 1], [0, 1]])), matrix([[2 / s5, 1 / s5], [-1 / s5, 2 / s5]]), 1e-14);
+    expectClose(
+      polar(
+        matrix([
+          [1, 1],
+          [0, 1],
+        ]),
+      ),
+      matrix([
+        [2 / s5, 1 / s5],
+        [-1 / s5, 2 / s5],
+      ]),
+      1e-14,
+    );
   });
 });

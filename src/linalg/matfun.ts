@@ -6,7 +6,16 @@
 import { ConvergenceError, ShapeError } from '../errors.js';
 import { eigh } from './eigh.js';
 import { matmul } from './gemm.js';
-import { axpby, conjTranspose, frobeniusNorm, identity, type Matrix, scale, shapeOf, zeros } from './matrix.js';
+import {
+  axpby,
+  conjTranspose,
+  frobeniusNorm,
+  identity,
+  type Matrix,
+  scale,
+  shapeOf,
+  zeros,
+} from './matrix.js';
 import { svd } from './svd.js';
 
 /**
@@ -74,7 +83,11 @@ export function newtonSchulzPolar(
  * @example inverseRoot(diag([16, 81]), 4) // diag(1/2, 1/3)
  * @throws ConvergenceError when M does not reach I within maxIterations.
  */
-export function inverseRoot(A: Matrix, p: number, options: { tol?: number; maxIterations?: number } = {}): Matrix {
+export function inverseRoot(
+  A: Matrix,
+  p: number,
+  options: { tol?: number; maxIterations?: number } = {},
+): Matrix {
   if (A.rows !== A.cols) throw new ShapeError(`inverseRoot: matrix is ${shapeOf(A)}, not square`);
   const n = A.rows;
   const tol = options.tol ?? 1e-13;
@@ -94,5 +107,7 @@ export function inverseRoot(A: Matrix, p: number, options: { tol?: number; maxIt
     M = matmul(Tp, M);
     if (frobeniusNorm(axpby(1, M, -1, I)) <= tol * Math.sqrt(n)) return X;
   }
-  throw new ConvergenceError(`inverseRoot: coupled Newton iteration for p=${p} did not converge in ${maxIt} steps`);
+  throw new ConvergenceError(
+    `inverseRoot: coupled Newton iteration for p=${p} did not converge in ${maxIt} steps`,
+  );
 }

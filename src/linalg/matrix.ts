@@ -46,7 +46,8 @@ export function matrix(rows: MatrixLiteral): Matrix {
   const complex = rows.some((r) => r.some((v) => typeof v !== 'number'));
   const A = zeros(m, n, complex);
   for (let i = 0; i < m; i++) {
-    if (rows[i].length !== n) throw new ShapeError(`matrix literal: row ${i} has ${rows[i].length} entries, row 0 has ${n}`);
+    if (rows[i].length !== n)
+      throw new ShapeError(`matrix literal: row ${i} has ${rows[i].length} entries, row 0 has ${n}`);
     for (let j = 0; j < n; j++) {
       const v = rows[i][j];
       if (typeof v === 'number') A.re[i * n + j] = v;
@@ -60,7 +61,12 @@ export function matrix(rows: MatrixLiteral): Matrix {
 }
 
 /** A matrix over existing arrays (no copy). */
-export function fromArrays(rows: number, cols: number, re: Float64Array, im: Float64Array | null = null): Matrix {
+export function fromArrays(
+  rows: number,
+  cols: number,
+  re: Float64Array,
+  im: Float64Array | null = null,
+): Matrix {
   if (re.length !== rows * cols || (im && im.length !== rows * cols)) {
     throw new ShapeError(`fromArrays: ${rows}×${cols} needs ${rows * cols} entries, got ${re.length}`);
   }
@@ -153,7 +159,8 @@ export function axpby(alpha: number, A: Matrix, beta: number, B: Matrix): Matrix
   const C = zeros(A.rows, A.cols, complex);
   for (let k = 0; k < C.re.length; k++) C.re[k] = alpha * A.re[k] + beta * B.re[k];
   if (complex) {
-    for (let k = 0; k < C.re.length; k++) C.im![k] = alpha * (A.im ? A.im[k] : 0) + beta * (B.im ? B.im[k] : 0);
+    for (let k = 0; k < C.re.length; k++)
+      C.im![k] = alpha * (A.im ? A.im[k] : 0) + beta * (B.im ? B.im[k] : 0);
   }
   return C;
 }
@@ -171,7 +178,12 @@ export function scale(A: Matrix, c: number | Complex): Matrix {
   const cr = typeof c === 'number' ? c : c.re;
   const ci = typeof c === 'number' ? 0 : c.im;
   if (ci === 0) {
-    return { rows: A.rows, cols: A.cols, re: A.re.map((v) => cr * v), im: A.im ? A.im.map((v) => cr * v) : null };
+    return {
+      rows: A.rows,
+      cols: A.cols,
+      re: A.re.map((v) => cr * v),
+      im: A.im ? A.im.map((v) => cr * v) : null,
+    };
   }
   const C = zeros(A.rows, A.cols, true);
   for (let k = 0; k < C.re.length; k++) {

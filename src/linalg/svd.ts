@@ -87,7 +87,8 @@ function jacobiTall(A: Matrix): SvdResult {
     for (let j = 0; j < n; j++) norms[j] = dot(cr, ci, j * m, j * m, m).re;
     converged = rotated === 0;
   }
-  if (!converged) throw new ConvergenceError(`svd: one-sided Jacobi did not converge in ${MAX_SWEEPS} sweeps`);
+  if (!converged)
+    throw new ConvergenceError(`svd: one-sided Jacobi did not converge in ${MAX_SWEEPS} sweeps`);
   const sigma = Float64Array.from(norms, (v) => Math.sqrt(Math.max(v, 0)));
   const order = Array.from(sigma.keys()).sort((a, b) => sigma[b] - sigma[a]);
   const U = zeros(m, n, complex);

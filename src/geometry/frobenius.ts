@@ -1,0 +1,59 @@
+/**
+ * The Frobenius-type inner product and norm of linear maps between inner-product spaces
+ * (MATH.md §4):  ⟨S, T⟩_{V,W} = tr(V⁻¹ Sᴴ W T),  ‖A‖²_{V,W} = tr(V⁻¹ Aᴴ W A) = ‖R_Wᴴ A R_V⁻ᴴ‖²_F.
+ * V = W = I gives the classical Frobenius inner product Σ conj(Sᵢⱼ) Tᵢⱼ.
+ */
+import { ShapeError } from '../errors.js';
+import {
+  assertFinite,
+  type Complex,
+  frobeniusNorm as euclideanFrobenius,
+  type Matrix,
+  shapeOf,
+} from '../linalg/matrix.js';
+import { type Geometry, resolveGeometry, whiten } from './spaces.js';
+
+/**
+ * ⟨S, T⟩_{V,W} = tr(V⁻¹ Sᴴ W T) for m×n maps S, T (conjugate-linear in S).
+ * Computed as the classical inner product of the whitened maps, never forming V⁻¹.
+ * Cost: two Cholesky-based whitenings, O(mn(m+n)), plus the factorisations if V, W are matrices.
+ * @throws ShapeError when S and T differ in shape or do not fit V, W; NotPositiveDefiniteError etc.
+ * for bad Gram matrices.
+ * @example frobeniusInner(matrix([[1, [0, 1]]]), matrix([[1, 1]]), { codomain: matrix([[2]]) }) // 2 − 2i
+ */
+export function frobeniusInner(S: Matrix, T: Matrix, geometry: Geometry = {}): Complex {
+  if (S.rows !== T.rows || S.cols !== T.cols) {
+    throw new ShapeError(`frobeniusInner: S is ${shapeOf(S)} but T is ${shapeOf(T)}`);
+  }
+  assertFinite(S, 'S');
+  assertFinite(T, 'T');
+  const g = resolveGeometry(S.rows, S.cols, geometry);
+  const MS = whiten(S, g);
+  const MT = whiten(T, g);
+  let re = 0;
+  let im = 0;
+  for (let k = 0; k < MS.re.length; k++) {
+    const ar = MS.re[k];
+    const ai = MS.im ? MS.im[k] : 0;
+    const br = MT.re[k];
+    const bi = MT.im ? MT.im[k] : 0;
+    re += ar * br + ai * bi;
+    im += ar * bi - ai * br;
+  }
+  return { re, im };
+}
+
+/**
+ * ‖A‖_{V,W} = √tr(V⁻¹ Aᴴ W A) for A: 𝕂ⁿ → 𝕂ᵐ (m×n) with Gram matrices V (domain) and W (codomain).
+ * Evaluated as ‖L_Wᴴ A L_V⁻ᴴ‖_F with Cholesky factors (MATH.md §4): n³/3 + m³/3 for the
+ * factorisations plus O(mn(m+n)); O(mn) for identity or diagonal Gram matrices. Stable: no inverse
+ * or square root of V or W is formed.
+ * ‖A‖²/n is the average of ‖Ax‖²_W over the V-unit sphere (MATH.md §5).
+ * @throws ShapeError, NonFiniteError, NotHermitianError, NotPositiveDefiniteError.
+ * @example frobeniusNorm(matrix([[1, 1]]), { domain: diagonal([1, 4]), codomain: matrix([[9]]) }) // 3.3541…
+ */
+export function frobeniusNorm(A: Matrix, geometry: Geometry = {}): number {
+  assertFinite(A, 'A');
+  const g = resolveGeometry(A.rows, A.cols, geometry);
+  return euclideanFrobenius(whiten(A, g));
+}
