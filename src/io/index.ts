@@ -1,0 +1,4 @@
+export * from './csv.js';
+export * from './files.js';
+export * from './mtx.js';
+export * from './npy.js';
