@@ -49,12 +49,16 @@ export function parseCsv(text: string, file = '<csv>'): Matrix {
     // A header line of names is allowed before the first data row.
     if (rows.length === 0 && parsed.every((v) => v === null)) return;
     const row = parsed.map((v, col) => {
-      if (!v) throw new ParseError(file, `line ${idx + 1}, column ${col + 1}: '${toks[col]}' is not a number`);
+      if (!v)
+        throw new ParseError(file, `line ${idx + 1}, column ${col + 1}: '${toks[col]}' is not a number`);
       if (v.im !== 0) complex = true;
       return v;
     });
     if (rows.length > 0 && row.length !== rows[0].length) {
-      throw new ParseError(file, `line ${idx + 1}: ${row.length} entries, but line ${firstLine} has ${rows[0].length}`);
+      throw new ParseError(
+        file,
+        `line ${idx + 1}: ${row.length} entries, but line ${firstLine} has ${rows[0].length}`,
+      );
     }
     if (rows.length === 0) firstLine = idx + 1;
     rows.push(row);
@@ -63,11 +67,11 @@ export function parseCsv(text: string, file = '<csv>'): Matrix {
   const m = rows.length;
   const n = rows[0].length;
   const A = zeros(m, n, complex);
-  rows.forEach((row, i) =>
+  rows.forEach((row, i) => {
     row.forEach((v, j) => {
       A.re[i * n + j] = v.re;
       if (A.im) A.im[i * n + j] = v.im;
-    }),
-  );
+    });
+  });
   return A;
 }

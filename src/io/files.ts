@@ -20,7 +20,10 @@ export const MATRIX_EXTENSIONS = ['.npy', '.mtx', '.csv', '.txt'] as const;
 export function readMatrixFile(path: string): ParsedArray {
   const ext = extname(path).toLowerCase();
   if (!(MATRIX_EXTENSIONS as readonly string[]).includes(ext)) {
-    throw new ParseError(path, `unknown file type '${ext || '(none)'}' (expected one of ${MATRIX_EXTENSIONS.join(', ')})`);
+    throw new ParseError(
+      path,
+      `unknown file type '${ext || '(none)'}' (expected one of ${MATRIX_EXTENSIONS.join(', ')})`,
+    );
   }
   let bytes: Buffer;
   try {

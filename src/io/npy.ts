@@ -25,7 +25,10 @@ function parseHeader(text: string, file: string): Header {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new ParseError(file, `not a valid .npy header (expected descr, fortran_order and shape): ${text.trim()}`);
+    throw new ParseError(
+      file,
+      `not a valid .npy header (expected descr, fortran_order and shape): ${text.trim()}`,
+    );
   }
   const shape = shapeText
     .split(',')
@@ -33,7 +36,8 @@ function parseHeader(text: string, file: string): Header {
     .filter((s) => s.length > 0)
     .map((s) => {
       const v = Number(s.replace(/L$/, ''));
-      if (!Number.isInteger(v) || v < 0) throw new ParseError(file, `bad dimension '${s}' in shape (${shapeText})`);
+      if (!Number.isInteger(v) || v < 0)
+        throw new ParseError(file, `bad dimension '${s}' in shape (${shapeText})`);
       return v;
     });
   return { descr, fortran: fortran === 'True', shape };
@@ -68,12 +72,21 @@ export function parseNpy(bytes: Uint8Array, file = '<npy>'): ParsedArray {
     headerLen = view.getUint32(8, true);
     headerStart = 12;
   } else {
-    throw new ParseError(file, `unsupported .npy format version ${major}.${bytes[7]} (expected 1.0, 2.0 or 3.0)`);
+    throw new ParseError(
+      file,
+      `unsupported .npy format version ${major}.${bytes[7]} (expected 1.0, 2.0 or 3.0)`,
+    );
   }
   if (headerStart + headerLen > bytes.length) {
-    throw new ParseError(file, `truncated .npy header: ${headerLen} bytes announced, ${bytes.length - headerStart} present`);
+    throw new ParseError(
+      file,
+      `truncated .npy header: ${headerLen} bytes announced, ${bytes.length - headerStart} present`,
+    );
   }
-  const header = parseHeader(new TextDecoder().decode(bytes.subarray(headerStart, headerStart + headerLen)), file);
+  const header = parseHeader(
+    new TextDecoder().decode(bytes.subarray(headerStart, headerStart + headerLen)),
+    file,
+  );
   const order = header.descr[0];
   const code = header.descr.slice(1);
   const dtype = DTYPES[code];
@@ -124,7 +137,7 @@ export function serializeNpy(A: Matrix, ndim: 1 | 2 = 2): Uint8Array {
   let header = `{'descr': '<${complex ? 'c16' : 'f8'}', 'fortran_order': False, 'shape': ${shape}, }`;
   // Pad with spaces so that magic + version + length + header + '\n' is a multiple of 64 bytes.
   const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - (total % 64)) % 64)}\n`;
   const elemBytes = complex ? 16 : 8;
   const out = new Uint8Array(10 + header.length + A.re.length * elemBytes);
   out.set(MAGIC, 0);

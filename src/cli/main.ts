@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+/**
+ * The `riesz` command. Errors print one line (`riesz: error: …`) and exit non-zero; `--debug` adds
+ * the stack trace. Usage errors exit 2, other failures 1.
+ */
+import { readFileSync } from 'node:fs';
+import { RieszError, UsageError } from '../errors.js';
+import { runDemo } from './demo.js';
+import { runNorm } from './norm.js';
+
+const COMMANDS: Record<string, { run: (argv: string[], print: (s: string) => void) => void; help: string }> =
+  {
+    norm: {
+      run: runNorm,
+      help: 'norms of a linear map between inner-product spaces (see riesz norm --help)',
+    },
+    demo: { run: runDemo, help: 'three ways to a Frobenius-type norm; average vs maximal response' },
+  };
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.help}`);
+  return `usage: riesz <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nriesz <command> --help for a command's options; riesz --version for the version.`;
+}
+
+export function main(argv: string[]): number {
+  const print = (s: string) => process.stdout.write(`${s}\n`);
+  const debug = argv.includes('--debug');
+  try {
+    const [cmd, ...rest] = argv;
+    if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+      print(usage());
+      return 0;
+    }
+    if (cmd === '--version' || cmd === '-v') {
+      print(version());
+      return 0;
+    }
+    const command = COMMANDS[cmd];
+    if (!command)
+      throw new UsageError(`unknown command '${cmd}'; valid commands: ${Object.keys(COMMANDS).join(', ')}`);
+    command.run(rest, print);
+    return 0;
+  } catch (e) {
+    const err = e as Error;
+    const known = e instanceof RieszError;
+    process.stderr.write(
+      `riesz: error: ${known ? err.message : `internal error: ${err?.message ?? String(e)}`}\n`,
+    );
+    if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
+    else if (!known) process.stderr.write('riesz: run with --debug for the stack trace\n');
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
