@@ -5,6 +5,7 @@ import {
   diagonal,
   frobeniusNorm,
   matrix,
+  nuclearNorm,
   operatorDualMap,
   operatorNorm,
   rieszGradient,
