@@ -13,8 +13,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dense } from '../src/geometry/inner-product/dense.js';
+import { enableThreads } from '../src/backend/threads.js';
 import { frobeniusNorm } from '../src/geometry/frobenius.js';
+import { dense } from '../src/geometry/inner-product/dense.js';
 import { operatorNorm } from '../src/geometry/spectral.js';
 import { serializeNpy } from '../src/io/npy.js';
 import { Rng, randomHpd, randomNormal } from '../src/linalg/random.js';
@@ -28,23 +29,33 @@ const sizes = arg('sizes', '256,512,1024').split(',').map(Number);
 const repeats = Number(arg('repeats', '5'));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+const threads = enableThreads(Number(arg('threads', '2')));
 const dir = mkdtempSync(join(tmpdir(), 'riesz-bench-'));
 const rng = new Rng(42);
 const cases = sizes.map((n) => {
   const A = randomNormal(rng, n, n);
   const V = randomHpd(rng, n);
   const W = randomHpd(rng, n);
-  for (const [k, M] of [['A', A], ['V', V], ['W', W]] as const) writeFileSync(join(dir, `${k}_${n}.npy`), serializeNpy(M));
+  for (const [k, M] of [
+    ['A', A],
+    ['V', V],
+    ['W', W],
+  ] as const)
+    writeFileSync(join(dir, `${k}_${n}.npy`), serializeNpy(M));
   return { n, A, V, W };
 });
 writeFileSync(join(dir, 'sizes.txt'), sizes.join(' '));
 
 type PeerResult = Record<string, { frobenius: number[]; operator: number[]; values: Record<string, number> }>;
 function peer(env: NodeJS.ProcessEnv): PeerResult {
-  const out = execFileSync('/usr/bin/python3', [join(import.meta.dirname, '../../bench/peers/norms_numpy.py'), dir, String(repeats)], {
-    encoding: 'utf8',
-    env,
-  });
+  const out = execFileSync(
+    '/usr/bin/python3',
+    [join(import.meta.dirname, '../../bench/peers/norms_numpy.py'), dir, String(repeats)],
+    {
+      encoding: 'utf8',
+      env,
+    },
+  );
   return JSON.parse(out);
 }
 const baseEnv = { ...process.env };
@@ -57,7 +68,9 @@ const time = (f: () => number) => {
   return { v, s: (performance.now() - t) / 1000 };
 };
 
-console.log(`bench/norms — dense V, W; median of ${repeats} runs; ratio = riesz / NumPy (lower is better)\n`);
+console.log(
+  `bench/norms — dense V, W; median of ${repeats} runs; riesz on ${threads} thread(s); ratio = riesz / NumPy (lower is better)\n`,
+);
 console.log('  n  norm        riesz (s)  NumPy default (s)  ratio  NumPy tuned (s)  ratio  |rel diff|');
 for (const { n, A, V, W } of cases) {
   for (const kind of ['frobenius', 'operator'] as const) {

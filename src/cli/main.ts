@@ -4,6 +4,7 @@
  * the stack trace. Usage errors exit 2, other failures 1.
  */
 import { readFileSync } from 'node:fs';
+import { enableThreads } from '../backend/threads.js';
 import { RieszError, UsageError } from '../errors.js';
 import { runDemo } from './demo.js';
 import { runNorm } from './norm.js';

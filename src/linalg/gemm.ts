@@ -5,14 +5,17 @@
  */
 import { ShapeError } from '../errors.js';
 import { type Matrix, shapeOf, zeros } from './matrix.js';
+import { wasmGemm } from './wasm/runtime.js';
 
 /** Tile sizes: a KC×NC panel of B (128×256 f64 = 256 KiB) stays in L2 while all rows of A pass. */
 const KC = 128;
 const NC = 256;
 
 /**
- * C ← C + A·B on raw row-major arrays with leading dimensions (real f64).
- * A is m×k (row stride lda), B is k×n (ldb), C is m×n (ldc); offsets select sub-blocks.
+ * C ← C + α·op(A)·B on raw row-major arrays with leading dimensions (real f64).
+ * op(A) is m×k: A itself (stored m×k, row stride lda) or, with transA, the transpose of the stored
+ * k×m array; B is k×n (ldb), C is m×n (ldc); offsets select sub-blocks.
+ * Large products run in the WebAssembly SIMD kernel (threaded when helpers are enabled).
  */
 export function gemmKernel(
   m: number,
@@ -27,7 +30,42 @@ export function gemmKernel(
   c: Float64Array,
   cOff: number,
   ldc: number,
+  alpha = 1,
+  transA = false,
 ): void {
+  if (wasmGemm(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, alpha, transA)) return;
+  if (alpha === 1 && !transA) {
+    gemmKernelTs(m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    return;
+  }
+  // Fallback: materialise α·op(A) (m×k) once, then the plain kernel.
+  const t = new Float64Array(m * k);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++)
+      t[i * k + p] = alpha * (transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p]);
+  }
+  gemmKernelTs(m, n, k, t, 0, k, b, bOff, ldb, c, cOff, ldc);
+}
+
+/** The plain TypeScript kernel (also the fallback where WebAssembly SIMD is unavailable). */
+export function gemmKernelTs(
+  m: number,
+  n: number,
+  k: number,
+  a: Float64Array,
+  aOff: number,
+  lda: number,
+  b: Float64Array,
+  bOff: number,
+  ldb: number,
+  c: Float64Array,
+  cOff: number,
+  ldc: number,
+): void {
+  if (n === 1) {
+    gemv(m, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    return;
+  }
   for (let jj = 0; jj < n; jj += NC) {
     const jEnd = Math.min(jj + NC, n);
     for (let pp = 0; pp < k; pp += KC) {
@@ -66,6 +104,55 @@ export function gemmKernel(
         }
       }
     }
+  }
+}
+
+/** c[i] += Σₚ A[i,p]·b[p] (one right-hand side): dot products along A's contiguous rows, two rows
+ * at a time so each loaded b[p] feeds two products. */
+function gemv(
+  m: number,
+  k: number,
+  a: Float64Array,
+  aOff: number,
+  lda: number,
+  b: Float64Array,
+  bOff: number,
+  ldb: number,
+  c: Float64Array,
+  cOff: number,
+  ldc: number,
+): void {
+  const x =
+    ldb === 1 ? b.subarray(bOff, bOff + k) : Float64Array.from({ length: k }, (_, p) => b[bOff + p * ldb]);
+  let i = 0;
+  for (; i + 2 <= m; i += 2) {
+    const r0 = aOff + i * lda;
+    const r1 = r0 + lda;
+    let s0 = 0;
+    let s1 = 0;
+    let t0 = 0;
+    let t1 = 0;
+    let p = 0;
+    for (; p + 2 <= k; p += 2) {
+      const x0 = x[p];
+      const x1 = x[p + 1];
+      s0 += a[r0 + p] * x0;
+      t0 += a[r0 + p + 1] * x1;
+      s1 += a[r1 + p] * x0;
+      t1 += a[r1 + p + 1] * x1;
+    }
+    if (p < k) {
+      s0 += a[r0 + p] * x[p];
+      s1 += a[r1 + p] * x[p];
+    }
+    c[cOff + i * ldc] += s0 + t0;
+    c[cOff + (i + 1) * ldc] += s1 + t1;
+  }
+  for (; i < m; i++) {
+    const r0 = aOff + i * lda;
+    let s0 = 0;
+    for (let p = 0; p < k; p++) s0 += a[r0 + p] * x[p];
+    c[cOff + i * ldc] += s0;
   }
 }
 

@@ -134,7 +134,7 @@ export function lanczosTopSingular(
   const beta: number[] = [];
   let q = randomNormal(new Rng(options.seed ?? 12345), n, 1, op.complex);
   scaleInPlace(q, 1 / vnorm(q));
-  let best: { theta: number; y: Float64Array } = { theta: 0, y: new Float64Array([1]) };
+  let best: { theta: number; gap: number; y: Float64Array } = { theta: 0, gap: 0, y: new Float64Array([1]) };
   for (let j = 0; j < maxIt; j++) {
     Q.push(q);
     const w = op.applyAdjoint(op.apply(q));
@@ -150,7 +150,17 @@ export function lanczosTopSingular(
     const theta = best.theta;
     const residual = b * Math.abs(best.y[0]);
     if (theta === 0 && b === 0) break;
-    if (residual <= tol * theta || b <= 1e-15 * Math.max(theta, Number.MIN_VALUE) || j === n - 1) break;
+    // Error of θ: at most the residual, and at most residual²/gap (Kato–Temple) once the Ritz gap
+    // θ₁ − θ₂ is a fair estimate of the true gap; the second bound is used only when the residual is
+    // already small (≤ 1e-6·θ), a factor 10 of safety on the gap.
+    const gapBound =
+      residual <= 1e-6 * theta && best.gap > 0 ? (10 * residual * residual) / best.gap : residual;
+    if (
+      Math.min(residual, gapBound) <= tol * theta ||
+      b <= 1e-15 * Math.max(theta, Number.MIN_VALUE) ||
+      j === n - 1
+    )
+      break;
     if (j === maxIt - 1) {
       throw new ConvergenceError(
         `Lanczos: σ₁ not converged after ${maxIt} steps (residual ${residual.toExponential(2)})`,
@@ -177,7 +187,11 @@ export function lanczosTopSingular(
  * eigenvector y; with full = false only y's last component is tracked (O(k²) instead of O(k³)),
  * which is all the residual bound β·|y_k| needs.
  */
-function topRitz(alpha: number[], beta: number[], full: boolean): { theta: number; y: Float64Array } {
+function topRitz(
+  alpha: number[],
+  beta: number[],
+  full: boolean,
+): { theta: number; gap: number; y: Float64Array } {
   const k = alpha.length;
   const d = Float64Array.from(alpha);
   const e = new Float64Array(k);
@@ -190,5 +204,8 @@ function topRitz(alpha: number[], beta: number[], full: boolean): { theta: numbe
   tridiagonalQL(d, e, Yt);
   let top = 0;
   for (let i = 1; i < k; i++) if (d[i] > d[top]) top = i;
-  return { theta: d[top], y: Yt.re.slice(top * cols, top * cols + cols) };
+  let second = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < k; i++) if (i !== top) second = Math.max(second, d[i]);
+  // With one Ritz value there is no gap estimate yet (0 disables the gap bound).
+  return { theta: d[top], gap: k > 1 ? d[top] - second : 0, y: Yt.re.slice(top * cols, top * cols + cols) };
 }

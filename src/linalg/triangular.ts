@@ -3,14 +3,15 @@
  * block of columns B (n×k). The four operations geometry needs are L⁻¹B, L⁻ᴴB, LB and LᴴB; right-hand
  * forms (B L⁻ᴴ, …) follow by conjugate-transposing. Only the lower triangle of L is read.
  *
- * Real solves are blocked: rows are processed in blocks of NB, and everything off the diagonal block
- * goes through `gemmKernel`. Complex cases use the plain row-oriented substitution.
+ * Real cases recurse on halves of L so that nearly all the work is GEMM (see the real kernels below);
+ * complex cases use the plain row-oriented substitution.
  */
 import { ShapeError } from '../errors.js';
 import { gemmKernel } from './gemm.js';
 import { type Matrix, shapeOf, zeros } from './matrix.js';
 
-const NB = 64;
+/** Below this many right-hand sides, plain loops beat blocking (no copies of L). */
+const SMALL_K = 16;
 
 function check(op: string, L: Matrix, B: Matrix): void {
   if (L.rows !== L.cols || L.rows !== B.rows) {
@@ -111,9 +112,8 @@ function triMul(L: Matrix, B: Matrix, adjoint: boolean): Matrix {
   const complex = L.im !== null || B.im !== null;
   const Y = zeros(n, k, complex);
   if (!complex) {
-    // Real: the triangular product is a GEMM over the nonzero part of each row block.
-    const Lpart = adjoint ? lowerTransposed(L.re, n) : lowerOnly(L.re, n);
-    gemmKernel(n, k, n, Lpart, 0, n, B.re, 0, k, Y.re, 0, k);
+    if (adjoint) mulLowerTReal(n, k, L.re, B.re, Y.re);
+    else mulLowerReal(n, k, L.re, B.re, Y.re);
     return Y;
   }
   for (let i = 0; i < n; i++) {
@@ -134,18 +134,6 @@ function triMul(L: Matrix, B: Matrix, adjoint: boolean): Matrix {
   return Y;
 }
 
-function lowerOnly(l: Float64Array, n: number): Float64Array {
-  const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) out[i * n + j] = l[i * n + j];
-  return out;
-}
-
-function lowerTransposed(l: Float64Array, n: number): Float64Array {
-  const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) out[j * n + i] = l[i * n + j];
-  return out;
-}
-
 function divideRow(xr: Float64Array, xi: Float64Array, off: number, k: number, dr: number, di: number): void {
   const d2 = dr * dr + di * di;
   for (let j = 0; j < k; j++) {
@@ -156,52 +144,155 @@ function divideRow(xr: Float64Array, xi: Float64Array, off: number, k: number, d
   }
 }
 
-/** Real blocked forward substitution in place: x ← L⁻¹x (x is n×k row-major). */
-function forwardReal(n: number, k: number, l: Float64Array, x: Float64Array): void {
-  for (let i0 = 0; i0 < n; i0 += NB) {
-    const i1 = Math.min(i0 + NB, n);
-    if (i0 > 0) {
-      // X[i0:i1] −= L[i0:i1, 0:i0] · X[0:i0]
-      const neg = new Float64Array((i1 - i0) * i0);
-      for (let i = i0; i < i1; i++) for (let p = 0; p < i0; p++) neg[(i - i0) * i0 + p] = -l[i * n + p];
-      gemmKernel(i1 - i0, k, i0, neg, 0, i0, x, 0, k, x, i0 * k, k);
-    }
-    for (let i = i0; i < i1; i++) {
-      const ri = i * k;
-      for (let p = i0; p < i; p++) {
-        const a = l[i * n + p];
-        if (a === 0) continue;
-        const rp = p * k;
-        for (let j = 0; j < k; j++) x[ri + j] -= a * x[rp + j];
-      }
-      const d = l[i * n + i];
-      for (let j = 0; j < k; j++) x[ri + j] /= d;
-    }
-  }
+/**
+ * Real kernels on x (n×k, row-major, in place or into y). With few right-hand sides they are plain
+ * row loops (no copies of L). Otherwise they recurse on halves of L = [L₁₁ 0; L₂₁ L₂₂]: the
+ * off-diagonal block goes through `gemmKernel` (WebAssembly SIMD when available), and only diagonal
+ * blocks of at most LEAF rows are left to the loops.
+ */
+const LEAF = 8;
+
+function split(n0: number, n1: number): number {
+  return n0 + Math.max(4, Math.floor((n1 - n0) / 8) * 4);
 }
 
-/** Real blocked back substitution in place: x ← L⁻ᵀx. */
-function backwardRealT(n: number, k: number, l: Float64Array, x: Float64Array): void {
-  const lastStart = Math.floor((n - 1) / NB) * NB;
-  for (let i0 = lastStart; i0 >= 0; i0 -= NB) {
-    const i1 = Math.min(i0 + NB, n);
-    if (i1 < n) {
-      // X[i0:i1] −= (Lᵀ)[i0:i1, i1:n] · X[i1:n], with (Lᵀ)ᵢₚ = Lₚᵢ
-      const w = n - i1;
-      const neg = new Float64Array((i1 - i0) * w);
-      for (let p = i1; p < n; p++) for (let i = i0; i < i1; i++) neg[(i - i0) * w + (p - i1)] = -l[p * n + i];
-      gemmKernel(i1 - i0, k, w, neg, 0, w, x, i1 * k, k, x, i0 * k, k);
+/** x ← L⁻¹x. */
+function forwardReal(n: number, k: number, l: Float64Array, x: Float64Array): void {
+  if (k === 1) {
+    for (let i = 0; i < n; i++) {
+      let s = x[i];
+      const row = i * n;
+      for (let p = 0; p < i; p++) s -= l[row + p] * x[p];
+      x[i] = s / l[row + i];
     }
-    for (let i = i1 - 1; i >= i0; i--) {
-      const ri = i * k;
-      for (let p = i + 1; p < i1; p++) {
-        const a = l[p * n + i];
-        if (a === 0) continue;
-        const rp = p * k;
-        for (let j = 0; j < k; j++) x[ri + j] -= a * x[rp + j];
-      }
-      const d = l[i * n + i];
-      for (let j = 0; j < k; j++) x[ri + j] /= d;
-    }
+    return;
   }
+  const leaf = k < SMALL_K ? n : LEAF;
+  const rec = (n0: number, n1: number): void => {
+    if (n1 - n0 <= leaf) {
+      for (let i = n0; i < n1; i++) {
+        const ri = i * k;
+        for (let p = n0; p < i; p++) {
+          const a = l[i * n + p];
+          if (a === 0) continue;
+          const rp = p * k;
+          for (let j = 0; j < k; j++) x[ri + j] -= a * x[rp + j];
+        }
+        const d = l[i * n + i];
+        for (let j = 0; j < k; j++) x[ri + j] /= d;
+      }
+      return;
+    }
+    const mid = split(n0, n1);
+    rec(n0, mid);
+    // x₂ −= L₂₁ x₁
+    gemmKernel(n1 - mid, k, mid - n0, l, mid * n + n0, n, x, n0 * k, k, x, mid * k, k, -1);
+    rec(mid, n1);
+  };
+  rec(0, n);
+}
+
+/** x ← L⁻ᵀx. */
+function backwardRealT(n: number, k: number, l: Float64Array, x: Float64Array): void {
+  if (k === 1) {
+    for (let i = n - 1; i >= 0; i--) {
+      const row = i * n;
+      const xi = x[i] / l[row + i];
+      x[i] = xi;
+      for (let p = 0; p < i; p++) x[p] -= l[row + p] * xi;
+    }
+    return;
+  }
+  const leaf = k < SMALL_K ? n : LEAF;
+  const rec = (n0: number, n1: number): void => {
+    if (n1 - n0 <= leaf) {
+      // Column-oriented: finish row i, then remove its contribution from the rows above via row i of L.
+      for (let i = n1 - 1; i >= n0; i--) {
+        const ri = i * k;
+        const d = l[i * n + i];
+        for (let j = 0; j < k; j++) x[ri + j] /= d;
+        for (let p = n0; p < i; p++) {
+          const a = l[i * n + p];
+          if (a === 0) continue;
+          const rp = p * k;
+          for (let j = 0; j < k; j++) x[rp + j] -= a * x[ri + j];
+        }
+      }
+      return;
+    }
+    const mid = split(n0, n1);
+    rec(mid, n1);
+    // x₁ −= L₂₁ᵀ x₂
+    gemmKernel(mid - n0, k, n1 - mid, l, mid * n + n0, n, x, mid * k, k, x, n0 * k, k, -1, true);
+    rec(n0, mid);
+  };
+  rec(0, n);
+}
+
+/** y += L x. */
+function mulLowerReal(n: number, k: number, l: Float64Array, x: Float64Array, y: Float64Array): void {
+  if (k === 1) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const row = i * n;
+      for (let p = 0; p <= i; p++) s += l[row + p] * x[p];
+      y[i] += s;
+    }
+    return;
+  }
+  const leaf = k < SMALL_K ? n : LEAF;
+  const rec = (n0: number, n1: number): void => {
+    if (n1 - n0 <= leaf) {
+      for (let i = n0; i < n1; i++) {
+        const ri = i * k;
+        for (let p = n0; p <= i; p++) {
+          const a = l[i * n + p];
+          if (a === 0) continue;
+          const rp = p * k;
+          for (let j = 0; j < k; j++) y[ri + j] += a * x[rp + j];
+        }
+      }
+      return;
+    }
+    const mid = split(n0, n1);
+    rec(n0, mid);
+    // y₂ += L₂₁ x₁
+    gemmKernel(n1 - mid, k, mid - n0, l, mid * n + n0, n, x, n0 * k, k, y, mid * k, k);
+    rec(mid, n1);
+  };
+  rec(0, n);
+}
+
+/** y += Lᵀ x. */
+function mulLowerTReal(n: number, k: number, l: Float64Array, x: Float64Array, y: Float64Array): void {
+  if (k === 1) {
+    for (let i = 0; i < n; i++) {
+      const row = i * n;
+      const xi = x[i];
+      for (let p = 0; p <= i; p++) y[p] += l[row + p] * xi;
+    }
+    return;
+  }
+  const leaf = k < SMALL_K ? n : LEAF;
+  const rec = (n0: number, n1: number): void => {
+    if (n1 - n0 <= leaf) {
+      // Row i of L scatters into rows n0..i of y.
+      for (let i = n0; i < n1; i++) {
+        const ri = i * k;
+        for (let p = n0; p <= i; p++) {
+          const a = l[i * n + p];
+          if (a === 0) continue;
+          const rp = p * k;
+          for (let j = 0; j < k; j++) y[rp + j] += a * x[ri + j];
+        }
+      }
+      return;
+    }
+    const mid = split(n0, n1);
+    rec(n0, mid);
+    // y₁ += L₂₁ᵀ x₂
+    gemmKernel(mid - n0, k, n1 - mid, l, mid * n + n0, n, x, mid * k, k, y, n0 * k, k, 1, true);
+    rec(mid, n1);
+  };
+  rec(0, n);
 }

@@ -1,0 +1,158 @@
+// WebAssembly SIMD kernels of riesz (AssemblyScript). Row-major f64; every pointer is a byte address in
+// the shared linear memory, every leading dimension counts elements. Compiled by `npm run build:wasm`.
+//
+// GEMM follows the GotoBLAS layering: a KC×NC panel of B and an MC×KC block of A are packed into
+// contiguous micro-panels, and a 4×4 micro-kernel keeps C's 4×4 tile in eight f64x2 registers while it
+// streams the packed panels.
+
+const MR: i32 = 4;
+const NR: i32 = 4;
+const MC: i32 = 64;
+const KC: i32 = 256;
+const NC: i32 = 512;
+
+/** Bytes of scratch one call of `gemm` needs at `work`. */
+export function gemmWorkBytes(): i32 {
+  return (MC * KC + KC * NC) * 8 + 128;
+}
+
+/** First free byte after the module's static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+@inline function at(base: usize, row: i32, ld: i32, col: i32): usize {
+  return base + ((<usize>row * <usize>ld + <usize>col) << 3);
+}
+
+// α·A[i0:i0+mc, p0:p0+kc] → panels of MR rows: for each p, MR consecutive values (zero-padded
+// rows). With transA the logical A is the transpose of the stored one: A[i, p] = stored[p, i].
+function packA(a: usize, lda: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize, alpha: f64, transA: bool): void {
+  const step: usize = transA ? <usize>lda << 3 : 8;
+  for (let ir: i32 = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    for (let r: i32 = 0; r < MR; r++) {
+      let d = dst + (<usize>r << 3);
+      if (r < rows) {
+        let s = transA ? at(a, p0, lda, i0 + ir + r) : at(a, i0 + ir + r, lda, p0);
+        for (let p: i32 = 0; p < kc; p++) {
+          store<f64>(d, alpha * load<f64>(s));
+          s += step;
+          d += <usize>(MR << 3);
+        }
+      } else {
+        for (let p: i32 = 0; p < kc; p++) {
+          store<f64>(d, 0.0);
+          d += <usize>(MR << 3);
+        }
+      }
+    }
+    dst += <usize>(kc * MR) << 3;
+  }
+}
+
+// B[p0:p0+kc, j0:j0+nc] → panels of NR columns: for each p, NR consecutive values (zero-padded).
+function packB(b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+  for (let jr: i32 = 0; jr < nc; jr += NR) {
+    const cols = min(NR, nc - jr);
+    if (cols == NR) {
+      for (let p: i32 = 0; p < kc; p++) {
+        const s = at(b, p0 + p, ldb, j0 + jr);
+        v128.store(dst, v128.load(s));
+        v128.store(dst, v128.load(s, 16), 16);
+        dst += 32;
+      }
+    } else {
+      for (let p: i32 = 0; p < kc; p++) {
+        const s = at(b, p0 + p, ldb, j0 + jr);
+        for (let c: i32 = 0; c < NR; c++) store<f64>(dst + (<usize>c << 3), c < cols ? load<f64>(s + (<usize>c << 3)) : 0.0);
+        dst += 32;
+      }
+    }
+  }
+}
+
+// C[0:rows, 0:cols] += (packed A micro-panel) · (packed B micro-panel), rows, cols ≤ 4.
+function micro(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, rows: i32, cols: i32): void {
+  let c00 = f64x2.splat(0.0);
+  let c01 = f64x2.splat(0.0);
+  let c10 = f64x2.splat(0.0);
+  let c11 = f64x2.splat(0.0);
+  let c20 = f64x2.splat(0.0);
+  let c21 = f64x2.splat(0.0);
+  let c30 = f64x2.splat(0.0);
+  let c31 = f64x2.splat(0.0);
+  for (let p: i32 = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const a0 = v128.load64_splat(pa);
+    const a1 = v128.load64_splat(pa, 8);
+    const a2 = v128.load64_splat(pa, 16);
+    const a3 = v128.load64_splat(pa, 24);
+    c00 = f64x2.add(c00, f64x2.mul(a0, b0));
+    c01 = f64x2.add(c01, f64x2.mul(a0, b1));
+    c10 = f64x2.add(c10, f64x2.mul(a1, b0));
+    c11 = f64x2.add(c11, f64x2.mul(a1, b1));
+    c20 = f64x2.add(c20, f64x2.mul(a2, b0));
+    c21 = f64x2.add(c21, f64x2.mul(a2, b1));
+    c30 = f64x2.add(c30, f64x2.mul(a3, b0));
+    c31 = f64x2.add(c31, f64x2.mul(a3, b1));
+    pa += 32;
+    pb += 32;
+  }
+  const ld = <usize>ldc << 3;
+  if (rows == MR && cols == NR) {
+    let r = c;
+    v128.store(r, f64x2.add(v128.load(r), c00));
+    v128.store(r, f64x2.add(v128.load(r, 16), c01), 16);
+    r += ld;
+    v128.store(r, f64x2.add(v128.load(r), c10));
+    v128.store(r, f64x2.add(v128.load(r, 16), c11), 16);
+    r += ld;
+    v128.store(r, f64x2.add(v128.load(r), c20));
+    v128.store(r, f64x2.add(v128.load(r, 16), c21), 16);
+    r += ld;
+    v128.store(r, f64x2.add(v128.load(r), c30));
+    v128.store(r, f64x2.add(v128.load(r, 16), c31), 16);
+    return;
+  }
+  // Edge tile: add only the valid part.
+  for (let i: i32 = 0; i < rows; i++) {
+    const lo = i == 0 ? c00 : i == 1 ? c10 : i == 2 ? c20 : c30;
+    const hi = i == 0 ? c01 : i == 1 ? c11 : i == 2 ? c21 : c31;
+    const r = c + <usize>i * ld;
+    if (cols > 0) store<f64>(r, load<f64>(r) + f64x2.extract_lane(lo, 0));
+    if (cols > 1) store<f64>(r + 8, load<f64>(r + 8) + f64x2.extract_lane(lo, 1));
+    if (cols > 2) store<f64>(r + 16, load<f64>(r + 16) + f64x2.extract_lane(hi, 0));
+    if (cols > 3) store<f64>(r + 24, load<f64>(r + 24) + f64x2.extract_lane(hi, 1));
+  }
+}
+
+/**
+ * C ← C + α·op(A)·B with op(A) m×k (op(A) = A, or Aᵀ when transA ≠ 0; lda is the stored leading
+ * dimension), B k×n (ldb), C m×n (ldc). `work` points at gemmWorkBytes() bytes of scratch owned by
+ * the calling thread.
+ */
+export function gemm(
+  m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, work: usize, alpha: f64, transA: i32,
+): void {
+  const packedA = (work + 63) & ~(<usize>63);
+  const packedB = packedA + (<usize>(MC * KC) << 3);
+  for (let j0: i32 = 0; j0 < n; j0 += NC) {
+    const nc = min(NC, n - j0);
+    for (let p0: i32 = 0; p0 < k; p0 += KC) {
+      const kc = min(KC, k - p0);
+      packB(b, ldb, p0, kc, j0, nc, packedB);
+      for (let i0: i32 = 0; i0 < m; i0 += MC) {
+        const mc = min(MC, m - i0);
+        packA(a, lda, i0, mc, p0, kc, packedA, alpha, transA != 0);
+        for (let jr: i32 = 0; jr < nc; jr += NR) {
+          const pb = packedB + (<usize>(jr * kc) << 3);
+          for (let ir: i32 = 0; ir < mc; ir += MR) {
+            micro(kc, packedA + (<usize>(ir * kc) << 3), pb, at(c, i0 + ir, ldc, j0 + jr), ldc, min(MR, mc - ir), min(NR, nc - jr));
+          }
+        }
+      }
+    }
+  }
+}

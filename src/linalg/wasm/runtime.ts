@@ -1,0 +1,195 @@
+/**
+ * The WebAssembly SIMD kernels (asm/kernels.ts) behind `gemmKernel`: instantiated once over a shared
+ * linear memory, fed by copying operands in and results out (O(n²) against O(n³) work). Pure
+ * WebAssembly and no host APIs, so it runs in Node and in browsers; when WebAssembly SIMD or shared
+ * memory is missing, `wasmGemm` returns false and callers use the plain TypeScript kernel.
+ *
+ * Parallelism is injected: a host that can block on helper threads (Node's worker_threads, see
+ * backend/threads.ts) installs a `ParallelRunner`, and large products are split by rows across it.
+ */
+import { KERNELS_WASM_BASE64 } from './kernels-binary.js';
+
+interface KernelExports {
+  gemm(
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
+    work: number,
+    alpha: number,
+    transA: number,
+  ): void;
+  gemmWorkBytes(): number;
+  heapBase(): number;
+}
+
+/** Arguments of one `gemm` call: [m, n, k, a, lda, b, ldb, c, ldc, work, alpha, transA]. */
+export type GemmJob = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
+
+export interface ParallelRunner {
+  /** Helper threads besides the calling one. */
+  readonly helpers: number;
+  /** Starts job i on helper i (jobs.length ≤ helpers). */
+  dispatch(jobs: GemmJob[]): void;
+  /** Blocks until every dispatched job has finished; throws if a helper failed. */
+  wait(): void;
+}
+
+export interface WasmKernels {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  exports: KernelExports;
+}
+
+const PAGE = 65536;
+/** Products smaller than this many multiply-adds stay in TypeScript (copying would dominate). */
+const MIN_WORK = 32 * 32 * 32;
+/** Products at least this large are split across helper threads. */
+const MIN_PARALLEL_WORK = 128 * 128 * 128;
+
+let kernels: WasmKernels | null | undefined;
+let runner: ParallelRunner | null = null;
+let enabled = true;
+
+function decodeBase64(s: string): Uint8Array {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The instantiated kernels, or null where WebAssembly SIMD / shared memory is unavailable. */
+export function wasmKernels(): WasmKernels | null {
+  if (kernels !== undefined) return kernels;
+  try {
+    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+    const instance = new WebAssembly.Instance(module, { env: { memory, abort: () => {} } });
+    kernels = { module, memory, exports: instance.exports as unknown as KernelExports };
+  } catch {
+    kernels = null;
+  }
+  return kernels;
+}
+
+/** Routes large products through the parallel runner (or back to one thread with null). */
+export function installParallelRunner(r: ParallelRunner | null): void {
+  runner = r;
+}
+
+/** Turns the WebAssembly path on or off (off: the TypeScript kernels, e.g. to compare them). */
+export function setWasmEnabled(on: boolean): void {
+  enabled = on;
+}
+
+export function wasmStatus(): { available: boolean; enabled: boolean; threads: number } {
+  return { available: wasmKernels() !== null, enabled, threads: 1 + (runner?.helpers ?? 0) };
+}
+
+function ensureBytes(memory: WebAssembly.Memory, end: number): void {
+  const have = memory.buffer.byteLength;
+  if (end > have) memory.grow(Math.ceil((end - have) / PAGE));
+}
+
+/**
+ * C[cOff…] += α·op(A)·B[bOff…] (op(A) m×k, B k×n, row-major with leading dimensions; op(A) = A, or
+ * the transpose of the stored A when transA) in WebAssembly. Returns false, doing nothing, when the
+ * product is small or the kernels are unavailable.
+ */
+export function wasmGemm(
+  m: number,
+  n: number,
+  k: number,
+  a: Float64Array,
+  aOff: number,
+  lda: number,
+  b: Float64Array,
+  bOff: number,
+  ldb: number,
+  c: Float64Array,
+  cOff: number,
+  ldc: number,
+  alpha = 1,
+  transA = false,
+): boolean {
+  if (!enabled || m * n * k < MIN_WORK || Math.min(m, n, k) < 8) return false;
+  const kern = wasmKernels();
+  if (!kern) return false;
+  const { memory, exports: x } = kern;
+  const threads = runner && m * n * k >= MIN_PARALLEL_WORK && m >= 16 ? 1 + runner.helpers : 1;
+  const align = (v: number) => Math.ceil(v / 64) * 64;
+  const pa = align(x.heapBase());
+  const pb = align(pa + m * k * 8);
+  const pc = align(pb + k * n * 8);
+  const pw = align(pc + m * n * 8);
+  const workBytes = align(x.gemmWorkBytes());
+  ensureBytes(memory, pw + threads * workBytes);
+  const heap = new Float64Array(memory.buffer);
+  // A is copied as stored: m×k, or k×m when transposed.
+  if (transA) copyIn(heap, pa / 8, a, aOff, lda, k, m);
+  else copyIn(heap, pa / 8, a, aOff, lda, m, k);
+  const ldaW = transA ? m : k;
+  const ta = transA ? 1 : 0;
+  copyIn(heap, pb / 8, b, bOff, ldb, k, n);
+  copyIn(heap, pc / 8, c, cOff, ldc, m, n);
+  if (threads === 1) {
+    x.gemm(m, n, k, pa, ldaW, pb, n, pc, n, pw, alpha, ta);
+  } else {
+    // Row chunks, multiples of 4 (the micro-kernel's height); chunk 0 runs on this thread.
+    const chunk = Math.ceil(m / threads / 4) * 4;
+    const jobs: GemmJob[] = [];
+    for (let t = 1; t < threads; t++) {
+      const r0 = Math.min(m, t * chunk);
+      const rows = Math.min(m, r0 + chunk) - r0;
+      const aStart = pa + (transA ? r0 : r0 * k) * 8;
+      if (rows > 0)
+        jobs.push([rows, n, k, aStart, ldaW, pb, n, pc + r0 * n * 8, n, pw + t * workBytes, alpha, ta]);
+    }
+    runner!.dispatch(jobs);
+    let failure: unknown = null;
+    try {
+      x.gemm(Math.min(chunk, m), n, k, pa, ldaW, pb, n, pc, n, pw, alpha, ta);
+    } catch (e) {
+      failure = e;
+    }
+    runner!.wait();
+    if (failure) throw failure;
+  }
+  const out = new Float64Array(memory.buffer);
+  for (let i = 0; i < m; i++) c.set(out.subarray(pc / 8 + i * n, pc / 8 + i * n + n), cOff + i * ldc);
+  return true;
+}
+
+function copyIn(
+  heap: Float64Array,
+  dst: number,
+  src: Float64Array,
+  off: number,
+  ld: number,
+  rows: number,
+  cols: number,
+): void {
+  if (ld === cols) {
+    heap.set(src.subarray(off, off + rows * cols), dst);
+    return;
+  }
+  for (let i = 0; i < rows; i++) heap.set(src.subarray(off + i * ld, off + i * ld + cols), dst + i * cols);
+}
