@@ -7,7 +7,9 @@
  * OPENBLAS_CORETYPE=SkylakeX set for the peer alone ("tuned"), which picks OpenBLAS's AVX-512
  * kernels on this CPU (see DESIGN.md, Measuring).
  *
- * usage: npm run bench:norms [-- --sizes 256,512,1024 --repeats 5]
+ * The plain-TypeScript column reruns riesz with the WebAssembly kernels switched off.
+ *
+ * usage: npm run bench:norms [-- --sizes 256,512,1024 --repeats 5 --threads 2]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { dense } from '../src/geometry/inner-product/dense.js';
 import { operatorNorm } from '../src/geometry/spectral.js';
 import { serializeNpy } from '../src/io/npy.js';
 import { Rng, randomHpd, randomNormal } from '../src/linalg/random.js';
+import { setWasmEnabled } from '../src/linalg/wasm/runtime.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -71,21 +74,32 @@ const time = (f: () => number) => {
 console.log(
   `bench/norms — dense V, W; median of ${repeats} runs; riesz on ${threads} thread(s); ratio = riesz / NumPy (lower is better)\n`,
 );
-console.log('  n  norm        riesz (s)  NumPy default (s)  ratio  NumPy tuned (s)  ratio  |rel diff|');
+console.log(
+  '    n  norm        riesz (s)  NumPy (s)  ratio  NumPy tuned (s)  ratio  plain TS (s)  ratio  |rel diff|',
+);
 for (const { n, A, V, W } of cases) {
   for (const kind of ['frobenius', 'operator'] as const) {
     const f = () => {
       const g = { domain: dense(V, 'V'), codomain: dense(W, 'W') };
       return kind === 'frobenius' ? frobeniusNorm(A, g) : operatorNorm(A, g);
     };
-    f(); // warm-up (JIT)
-    const runs = Array.from({ length: repeats }, () => time(f));
+    const measure = (count: number) => {
+      f(); // warm-up (JIT)
+      return Array.from({ length: count }, () => time(f));
+    };
+    const runs = measure(repeats);
     const ours = median(runs.map((r) => r.s));
+    // The same code with the WebAssembly kernels switched off: what plain TypeScript reaches.
+    setWasmEnabled(false);
+    const plain = median(measure(Math.min(repeats, 3)).map((r) => r.s));
+    setWasmEnabled(true);
     const d = median(numpyDefault[n][kind]);
     const t = median(numpyTuned[n][kind]);
     const diff = Math.abs(runs[0].v - numpyTuned[n].values[kind]) / numpyTuned[n].values[kind];
+    const col = (x: number, w: number) => x.toFixed(4).padStart(w);
+    const ratio = (x: number) => x.toFixed(2).padStart(5);
     console.log(
-      `${String(n).padStart(5)}  ${kind.padEnd(10)} ${ours.toFixed(4).padStart(9)}  ${d.toFixed(4).padStart(17)}  ${(ours / d).toFixed(2).padStart(5)}  ${t.toFixed(4).padStart(15)}  ${(ours / t).toFixed(2).padStart(5)}  ${diff.toExponential(1)}`,
+      `${String(n).padStart(5)}  ${kind.padEnd(10)} ${col(ours, 9)}  ${col(d, 9)}  ${ratio(ours / d)}  ${col(t, 15)}  ${ratio(ours / t)}  ${col(plain, 12)}  ${ratio(plain / d)}  ${diff.toExponential(1)}`,
     );
   }
 }

@@ -31,6 +31,14 @@ function usage(): string {
   return `usage: riesz <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nriesz <command> --help for a command's options; riesz --version for the version.`;
 }
 
+function threadCount(env: string | undefined): number | undefined {
+  if (env === undefined || env === '') return undefined;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`RIESZ_THREADS must be a positive integer, got '${env}'`);
+  return n;
+}
+
 export function main(argv: string[]): number {
   const print = (s: string) => process.stdout.write(`${s}\n`);
   const debug = argv.includes('--debug');
@@ -47,6 +55,8 @@ export function main(argv: string[]): number {
     const command = COMMANDS[cmd];
     if (!command)
       throw new UsageError(`unknown command '${cmd}'; valid commands: ${Object.keys(COMMANDS).join(', ')}`);
+    // Large products use every core (RIESZ_THREADS overrides; 1 keeps one thread).
+    enableThreads(threadCount(process.env.RIESZ_THREADS));
     command.run(rest, print);
     return 0;
   } catch (e) {
