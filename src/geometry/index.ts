@@ -1,5 +1,6 @@
 /** The geometry of linear maps between inner-product spaces (MATH.md §1–§6, §8, §10). */
 export * from './adjoint.js';
+export * from './conv-spectrum.js';
 export * from './dual-map.js';
 export * from './frobenius.js';
 export * from './inner-product/index.js';
