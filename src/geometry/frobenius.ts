@@ -8,6 +8,7 @@ import {
   assertFinite,
   type Complex,
   frobeniusNorm as euclideanFrobenius,
+  euclideanInner,
   type Matrix,
   shapeOf,
 } from '../linalg/matrix.js';
@@ -28,19 +29,7 @@ export function frobeniusInner(S: Matrix, T: Matrix, geometry: Geometry = {}): C
   assertFinite(S, 'S');
   assertFinite(T, 'T');
   const g = resolveGeometry(S.rows, S.cols, geometry);
-  const MS = whiten(S, g);
-  const MT = whiten(T, g);
-  let re = 0;
-  let im = 0;
-  for (let k = 0; k < MS.re.length; k++) {
-    const ar = MS.re[k];
-    const ai = MS.im ? MS.im[k] : 0;
-    const br = MT.re[k];
-    const bi = MT.im ? MT.im[k] : 0;
-    re += ar * br + ai * bi;
-    im += ar * bi - ai * br;
-  }
-  return { re, im };
+  return euclideanInner(whiten(S, g), whiten(T, g));
 }
 
 /**

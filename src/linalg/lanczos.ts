@@ -5,7 +5,7 @@
 import { ConvergenceError } from '../errors.js';
 import { tridiagonalQL } from './eigh.js';
 import { matmul } from './gemm.js';
-import { assertFinite, conjTranspose, type Matrix, zeros } from './matrix.js';
+import { assertFinite, conjTranspose, euclideanInner, type Matrix, zeros } from './matrix.js';
 import { Rng, randomNormal } from './random.js';
 
 /** A linear map 𝕂ⁿ → 𝕂ᵐ given by its action on blocks of columns. */
@@ -59,21 +59,6 @@ function vnorm(x: Matrix): number {
 function scaleInPlace(x: Matrix, c: number): void {
   for (let k = 0; k < x.re.length; k++) x.re[k] *= c;
   if (x.im) for (let k = 0; k < x.im.length; k++) x.im[k] *= c;
-}
-
-/** xᴴy for column vectors. */
-function vdot(x: Matrix, y: Matrix): { re: number; im: number } {
-  let re = 0;
-  let im = 0;
-  for (let k = 0; k < x.re.length; k++) {
-    const xr = x.re[k];
-    const xi = x.im ? x.im[k] : 0;
-    const yr = y.re[k];
-    const yi = y.im ? y.im[k] : 0;
-    re += xr * yr + xi * yi;
-    im += xr * yi - xi * yr;
-  }
-  return { re, im };
 }
 
 /** y ← y − c·x for complex c (y must be complex when c or x is). */
@@ -139,12 +124,12 @@ export function lanczosTopSingular(
     Q.push(q);
     const w = op.applyAdjoint(op.apply(q));
     const wc = op.complex && !w.im ? { ...w, im: new Float64Array(w.re.length) } : w;
-    const a = vdot(q, wc).re;
+    const a = euclideanInner(q, wc).re;
     alpha.push(a);
     axpyInPlace(wc, { re: a, im: 0 }, q);
     if (j > 0) axpyInPlace(wc, { re: beta[j - 1], im: 0 }, Q[j - 1]);
     // Full reorthogonalisation, twice ("twice is enough").
-    for (let pass = 0; pass < 2; pass++) for (const qi of Q) axpyInPlace(wc, vdot(qi, wc), qi);
+    for (let pass = 0; pass < 2; pass++) for (const qi of Q) axpyInPlace(wc, euclideanInner(qi, wc), qi);
     const b = vnorm(wc);
     best = topRitz(alpha, beta, false);
     const theta = best.theta;

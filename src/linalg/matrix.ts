@@ -220,6 +220,22 @@ export function frobeniusNorm(A: Matrix): number {
   return scaleV * Math.sqrt(ssq);
 }
 
+/** The classical Frobenius inner product Σ conj(aᵢⱼ)·bᵢⱼ (xᴴy for vectors). Shapes must agree. */
+export function euclideanInner(A: Matrix, B: Matrix): Complex {
+  assertSameShape('euclideanInner', A, B);
+  let re = 0;
+  let im = 0;
+  for (let k = 0; k < A.re.length; k++) {
+    const ar = A.re[k];
+    const ai = A.im ? A.im[k] : 0;
+    const br = B.re[k];
+    const bi = B.im ? B.im[k] : 0;
+    re += ar * br + ai * bi;
+    im += ar * bi - ai * br;
+  }
+  return { re, im };
+}
+
 /** max |A − B| over entries (complex modulus). */
 export function maxAbsDiff(A: Matrix, B: Matrix): number {
   assertSameShape('maxAbsDiff', A, B);
