@@ -1,0 +1,65 @@
+/**
+ * jax-js set-up: choose the device training runs on. `wasm` (CPU, WebAssembly) is the default;
+ * `webgpu` needs a WebGPU adapter — in browsers natively, in Node through the optional `webgpu` npm
+ * package (Dawn), wired in here with the `navigator` shim jax-js expects. Node 20 also lacks
+ * `Float16Array`, which jax-js references: a stand-in class is installed when missing.
+ */
+import { defaultDevice, init } from '@jax-js/jax';
+import { RieszError } from '../errors.js';
+
+export type DeviceName = 'wasm' | 'webgpu' | 'cpu';
+export const DEVICES: readonly DeviceName[] = ['wasm', 'webgpu', 'cpu'];
+
+/** The requested device cannot be started here; the message says why and what to do. */
+export class DeviceError extends RieszError {
+  constructor(message: string) {
+    super('device', message);
+  }
+}
+
+function installShims(): void {
+  const g = globalThis as Record<string, unknown>;
+  // jax-js only tests `instanceof Float16Array`; riesz never creates float16 data.
+  if (typeof g.Float16Array === 'undefined') g.Float16Array = class Float16Array extends Uint16Array {};
+  if (typeof g.navigator === 'undefined') g.navigator = { userAgent: 'Node.js' };
+}
+
+async function installNodeWebGpu(): Promise<string | null> {
+  const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+  if (nav?.gpu) return null;
+  try {
+    // A variable specifier keeps bundlers from requiring the optional package.
+    const name = 'webgpu';
+    const mod = (await import(name)) as { create: (flags: string[]) => unknown; globals: object };
+    Object.assign(globalThis, mod.globals);
+    (globalThis as Record<string, unknown>).navigator = { gpu: mod.create([]), userAgent: 'Node.js' };
+    return null;
+  } catch (e) {
+    return `the 'webgpu' package (Dawn for Node) could not be loaded: ${(e as Error).message}; install it with 'npm install webgpu'`;
+  }
+}
+
+let current: DeviceName | null = null;
+
+/**
+ * Starts jax-js on `device` and makes it the default. Idempotent for the same device.
+ * @throws DeviceError when the device is unknown or (webgpu) no adapter is available.
+ */
+export async function initDevice(device: DeviceName = 'wasm'): Promise<DeviceName> {
+  if (!DEVICES.includes(device))
+    throw new DeviceError(`unknown device '${device}'; valid devices: ${DEVICES.join(', ')}`);
+  installShims();
+  if (current === device) return device;
+  let why: string | null = null;
+  if (device === 'webgpu') why = await installNodeWebGpu();
+  const available = await init(device);
+  if (!available.includes(device)) {
+    throw new DeviceError(
+      `--device ${device} was asked for, but ${why ?? 'no WebGPU adapter was found (no GPU, or no Vulkan/Metal/D3D driver)'}; ` +
+        `available here: ${available.join(', ')} (use --device wasm)`,
+    );
+  }
+  defaultDevice(device);
+  current = device;
+  return device;
+}

@@ -1,0 +1,83 @@
+/**
+ * The user-facing baseline optimizers, each a short chain of building blocks (optax's alias.ts).
+ * Geometry: all of them are Euclidean (V = W = I); `adam` rescales coordinates by a diagonal metric.
+ */
+import {
+  addDecayedWeights,
+  chain,
+  type Schedule,
+  scaleByAdam,
+  scaleByLearningRate,
+  traceMomentum,
+} from './base.js';
+import {
+  type MuonOptions,
+  preconditionFrobenius,
+  scaleByMuon,
+  type WeightGeometry,
+} from './geometry-transforms.js';
+import { type KfacOptions, scaleByKfac } from './kfac.js';
+import { type ShampooOptions, scaleByShampoo } from './shampoo.js';
+import type { GradientTransformation } from './types.js';
+
+/** Plain gradient descent, p ← p − η·g: the identity geometry. */
+export function sgd(lr: number | Schedule): GradientTransformation<unknown[]> {
+  return chain(scaleByLearningRate(lr));
+}
+
+/** Heavy-ball (or Nesterov) momentum: m ← βm + g; p ← p − η·m (or − η(g + βm)). */
+export function momentum(
+  lr: number | Schedule,
+  { decay = 0.9, nesterov = false }: { decay?: number; nesterov?: boolean } = {},
+): GradientTransformation<unknown[]> {
+  return chain(traceMomentum({ decay, nesterov }), scaleByLearningRate(lr));
+}
+
+/** Adam (Kingma & Ba): p ← p − η·m̂/(√v̂ + ε). */
+export function adam(
+  lr: number | Schedule,
+  opts: { b1?: number; b2?: number; eps?: number } = {},
+): GradientTransformation<unknown[]> {
+  return chain(scaleByAdam(opts), scaleByLearningRate(lr));
+}
+
+/** AdamW: Adam with decoupled weight decay, p ← p − η(m̂/(√v̂ + ε) + λp). */
+export function adamw(
+  lr: number | Schedule,
+  { weightDecay = 1e-4, ...opts }: { b1?: number; b2?: number; eps?: number; weightDecay?: number } = {},
+): GradientTransformation<unknown[]> {
+  return chain(scaleByAdam(opts), addDecayedWeights(weightDecay), scaleByLearningRate(lr));
+}
+
+/**
+ * Steepest descent in the Frobenius-type geometry ⟨S,T⟩ = tr(V⁻¹SᵀWT) of each weight: p ← p − η·W⁻¹GV
+ * (MATH.md §6). `geometry` gives V (domain, in×in) and W (codomain, out×out) per weight; identity
+ * (the default) is exactly `sgd`.
+ */
+export function frobenius(
+  lr: number | Schedule,
+  geometry: (name: string, shape: number[]) => WeightGeometry | null | undefined = () => null,
+): GradientTransformation<unknown[]> {
+  return chain(preconditionFrobenius(geometry), scaleByLearningRate(lr));
+}
+
+/** K-FAC (MATH.md §7): the Riesz gradient with V = Ā⁻¹, W = Γ from curvature taps, damped. */
+export function kfac(lr: number | Schedule, opts: KfacOptions = {}): GradientTransformation<unknown[]> {
+  return chain(scaleByKfac(opts), scaleByLearningRate(lr));
+}
+
+/** Shampoo with Adam grafting (MATH.md §8): L^{−1/4} G R^{−1/4}, sized like Adam's step. */
+export function shampoo(lr: number | Schedule, opts: ShampooOptions = {}): GradientTransformation<unknown[]> {
+  return chain(scaleByShampoo(opts), scaleByLearningRate(lr));
+}
+
+/**
+ * Muon (MATH.md §8, V = W = I): the operator-norm dual map of Nesterov momentum by Newton–Schulz,
+ * scaled √max(1, rows/cols), with decoupled weight decay p ← p − η(O + λp).
+ */
+export function muon(
+  lr: number | Schedule,
+  { weightDecay = 0, ...opts }: MuonOptions & { weightDecay?: number } = {},
+): GradientTransformation<unknown[]> {
+  return chain(scaleByMuon(opts), addDecayedWeights(weightDecay), scaleByLearningRate(lr));
+}

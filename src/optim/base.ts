@@ -1,0 +1,172 @@
+/**
+ * Building blocks shared by every optimizer: composition, applying updates, the learning-rate step
+ * (the only place the sign flips), momentum, Adam's scaling and decoupled weight decay.
+ * Hand-computed single steps are in base.test.ts.
+ */
+import { numpy as np } from '@jax-js/jax';
+import type { GradientTransformation, ParamDict, UpdateContext } from './types.js';
+
+/** Runs transformations in order, each seeing the previous one's updates; state is a tuple. */
+export function chain(...ts: GradientTransformation<unknown>[]): GradientTransformation<unknown[]> {
+  return {
+    init: (params) => ts.map((t) => t.init(params)),
+    update(grads, state, params, ctx) {
+      let u = grads;
+      const next = ts.map((t, i) => {
+        const [v, s] = t.update(u, state[i], params, ctx);
+        u = v;
+        return s;
+      });
+      return [u, next];
+    },
+  };
+}
+
+/** params + updates, name by name (consumes both). */
+export function applyUpdates(params: ParamDict, updates: ParamDict): ParamDict {
+  const out: ParamDict = {};
+  for (const k of Object.keys(params)) out[k] = k in updates ? params[k].add(updates[k]) : params[k];
+  return out;
+}
+
+/** Disposes every array in a dict (or nested state). */
+export function disposeTree(x: unknown): void {
+  if (x === null || x === undefined) return;
+  if (x instanceof np.Array) {
+    x.dispose();
+    return;
+  }
+  if (Array.isArray(x)) x.forEach(disposeTree);
+  else if (typeof x === 'object') Object.values(x as object).forEach(disposeTree);
+}
+
+/** A learning-rate schedule: step (0-based) → rate. */
+export type Schedule = (step: number) => number;
+
+export function constantSchedule(lr: number): Schedule {
+  return () => lr;
+}
+
+/** Linear warm-up to `peak` over `warmup` steps, then cosine decay to `floor`·peak at `total`. */
+export function warmupCosineSchedule(peak: number, warmup: number, total: number, floor = 0): Schedule {
+  return (t) => {
+    if (t < warmup) return (peak * (t + 1)) / warmup;
+    const p = Math.min(1, (t - warmup) / Math.max(1, total - warmup));
+    return peak * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * p)));
+  };
+}
+
+/** The step counter lives on the host: schedules and bias corrections never read device arrays. */
+export interface CountState {
+  count: number;
+}
+
+/** u ← −lr(t)·u (the sign flip: updates are added to parameters). */
+export function scaleByLearningRate(lr: number | Schedule): GradientTransformation<CountState> {
+  const schedule = typeof lr === 'number' ? constantSchedule(lr) : lr;
+  return {
+    init: () => ({ count: 0 }),
+    update(grads, state) {
+      const step = -schedule(state.count);
+      return [mapDict(grads, (g) => g.mul(step)), { count: state.count + 1 }];
+    },
+  };
+}
+
+export interface TraceMomentumOptions {
+  /** Momentum coefficient β (default 0.9). */
+  decay?: number;
+  /** Nesterov: u = g + β·m instead of m (default false). */
+  nesterov?: boolean;
+}
+
+/** m ← β·m + g; u = m, or g + β·m with Nesterov. */
+export function traceMomentum({
+  decay = 0.9,
+  nesterov = false,
+}: TraceMomentumOptions = {}): GradientTransformation<{
+  m: ParamDict;
+}> {
+  return {
+    init: (params) => ({ m: mapDict(params, (p) => np.zerosLike(p.ref)) }),
+    update(grads, state) {
+      const m: ParamDict = {};
+      const u: ParamDict = {};
+      for (const k of Object.keys(grads)) {
+        const g = grads[k];
+        m[k] = state.m[k].mul(decay).add(g.ref);
+        if (nesterov) u[k] = g.add(m[k].ref.mul(decay));
+        else {
+          g.dispose();
+          u[k] = m[k].ref;
+        }
+      }
+      return [u, { m: { ...state.m, ...m } }];
+    },
+  };
+}
+
+export interface ScaleByAdamOptions {
+  b1?: number;
+  b2?: number;
+  eps?: number;
+}
+
+export interface AdamState {
+  count: number;
+  mu: ParamDict;
+  nu: ParamDict;
+}
+
+/** Adam's scaling: m̂/(√v̂ + ε) with bias-corrected first and second moments. */
+export function scaleByAdam({
+  b1 = 0.9,
+  b2 = 0.999,
+  eps = 1e-8,
+}: ScaleByAdamOptions = {}): GradientTransformation<AdamState> {
+  return {
+    init: (params) => ({
+      count: 0,
+      mu: mapDict(params, (p) => np.zerosLike(p.ref)),
+      nu: mapDict(params, (p) => np.zerosLike(p.ref)),
+    }),
+    update(grads, state) {
+      const t = state.count + 1;
+      const c1 = 1 - b1 ** t;
+      const c2 = 1 - b2 ** t;
+      const mu: ParamDict = {};
+      const nu: ParamDict = {};
+      const u: ParamDict = {};
+      for (const k of Object.keys(grads)) {
+        const g = grads[k];
+        mu[k] = state.mu[k].mul(b1).add(g.ref.mul(1 - b1));
+        nu[k] = state.nu[k].mul(b2).add(np.square(g).mul(1 - b2));
+        u[k] = mu[k].ref.div(c1).div(np.sqrt(nu[k].ref.div(c2)).add(eps));
+      }
+      return [u, { count: t, mu: { ...state.mu, ...mu }, nu: { ...state.nu, ...nu } }];
+    },
+  };
+}
+
+/** u ← u + λ·p (decoupled weight decay when placed before the learning-rate step). */
+export function addDecayedWeights(weightDecay: number): GradientTransformation<null> {
+  return {
+    init: () => null,
+    update(grads, state, params) {
+      if (weightDecay === 0 || !params) return [grads, state];
+      return [mapDict(grads, (g, k) => (k in params ? g.add(params[k].ref.mul(weightDecay)) : g)), state];
+    },
+  };
+}
+
+/** Applies f to every entry (f consumes its argument). */
+export function mapDict(
+  d: ParamDict,
+  f: (x: ParamDict[string], name: string) => ParamDict[string],
+): ParamDict {
+  const out: ParamDict = {};
+  for (const k of Object.keys(d)) out[k] = f(d[k], k);
+  return out;
+}
+
+export type { UpdateContext };

@@ -1,0 +1,152 @@
+/**
+ * Preconditioners that are choices of geometry (MATH.md §6, §8, §9), for 2-D weight matrices stored
+ * out×in (a map ℝⁱⁿ → ℝᵒᵘᵗ). Entries that are not 2-D (or 4-D conv kernels, for Muon) pass through
+ * unchanged: route them to another optimizer (see partition.ts).
+ */
+import { numpy as np } from '@jax-js/jax';
+import { mapDict } from './base.js';
+import { POLAR_MUON, type PolarCoefficients, polarNewtonSchulz } from './matrix-functions.js';
+import type { GradientTransformation, ParamDict, Tensor } from './types.js';
+
+/** Gram matrices of one weight's domain (V, in×in) and codomain (W, out×out); omitted = identity. */
+export interface WeightGeometry {
+  domain?: Tensor;
+  codomain?: Tensor;
+}
+
+/**
+ * The Riesz gradient W⁻¹ G V of each weight (MATH.md §6): steepest descent in ⟨S,T⟩ = tr(V⁻¹SᵀWT).
+ * `geometry` gives each weight's Gram matrices (borrowed, not consumed). With identity Gram matrices
+ * the gradient passes through untouched, so `frobenius` with V = W = I is `sgd` bit-for-bit.
+ */
+export function preconditionFrobenius(
+  geometry: (name: string, shape: number[]) => WeightGeometry | null | undefined,
+): GradientTransformation<null> {
+  return {
+    init: () => null,
+    update(grads, state) {
+      const out = mapDict(grads, (g, name) => {
+        if (g.shape.length !== 2) return g;
+        const geo = geometry(name, g.shape);
+        let u = g;
+        if (geo?.codomain) u = np.linalg.solve(geo.codomain.ref, u);
+        if (geo?.domain) u = np.matmul(u, geo.domain.ref);
+        return u;
+      });
+      return [out, state];
+    },
+  };
+}
+
+export interface MuonOptions {
+  /** Momentum β (default 0.95). */
+  beta?: number;
+  /** Nesterov momentum (default true). */
+  nesterov?: boolean;
+  /** Newton–Schulz steps (default 5). */
+  steps?: number;
+  coefficients?: PolarCoefficients;
+}
+
+/**
+ * Muon's direction (MATH.md §8 with V = W = I): momentum, then the approximate polar factor of the
+ * momentum by the quintic Newton–Schulz iteration, scaled by √max(1, rows/cols). Conv kernels
+ * (out×in×kh×kw) are flattened to out×(in·kh·kw) and back.
+ */
+export function scaleByMuon({
+  beta = 0.95,
+  nesterov = true,
+  steps = 5,
+  coefficients = POLAR_MUON,
+}: MuonOptions = {}): GradientTransformation<{ m: ParamDict }> {
+  return {
+    init: (params) => ({ m: mapDict(params, (p) => np.zerosLike(p.ref)) }),
+    update(grads, state) {
+      const m: ParamDict = { ...state.m };
+      const out = mapDict(grads, (g, name) => {
+        const shape = g.shape;
+        if (shape.length !== 2 && shape.length !== 4) return g;
+        m[name] = state.m[name].mul(beta).add(g.ref);
+        let dir = m[name].ref;
+        if (nesterov) dir = g.add(dir.mul(beta));
+        else g.dispose();
+        const rows = shape[0];
+        const cols = shape.slice(1).reduce((a, b) => a * b, 1);
+        const O = polarNewtonSchulz(dir.reshape([rows, cols]), steps, coefficients);
+        return O.mul(Math.sqrt(Math.max(1, rows / cols))).reshape(shape);
+      });
+      return [out, { m }];
+    },
+  };
+}
+
+/**
+ * The (V, W)-weighted operator-norm step of MATH.md §8: D = W^{−1/2} polar(W^{−1/2} G V^{1/2}) V^{1/2},
+ * given the factors' inverse square roots: `geometry` returns W^{−1/2} (out×out) and V^{1/2} (in×in)
+ * as `codomainInvSqrt` and `domainSqrt` (borrowed). With K-FAC's metrics (V = Ā⁻¹, W = Γ) this is
+ * a whitened Muon; the factors come from scaleByKfac's state (see kfac.ts).
+ */
+export function scaleByWeightedPolar(
+  geometry: (name: string) => { codomainInvSqrt?: Tensor; domainSqrt?: Tensor } | null | undefined,
+  { steps = 5, coefficients = POLAR_MUON }: { steps?: number; coefficients?: PolarCoefficients } = {},
+): GradientTransformation<null> {
+  return {
+    init: () => null,
+    update(grads, state) {
+      const out = mapDict(grads, (g, name) => {
+        if (g.shape.length !== 2) return g;
+        const geo = geometry(name);
+        let Gt = g;
+        if (geo?.codomainInvSqrt) Gt = np.matmul(geo.codomainInvSqrt.ref, Gt);
+        if (geo?.domainSqrt) Gt = np.matmul(Gt, geo.domainSqrt.ref);
+        let D = polarNewtonSchulz(Gt, steps, coefficients);
+        if (geo?.codomainInvSqrt) D = np.matmul(geo.codomainInvSqrt.ref, D);
+        if (geo?.domainSqrt) D = np.matmul(D, geo.domainSqrt.ref);
+        return D;
+      });
+      return [out, state];
+    },
+  };
+}
+
+export interface PionOptions {
+  /** Step size η of the rotation (the transform applies it itself: the map is not linear in η). */
+  lr: number;
+  /** Rotate on the left (output space), the right (input space) or both (default both). */
+  side?: 'left' | 'right' | 'both';
+}
+
+/**
+ * Spectrum-preserving update (MATH.md §9): A ← Q_L A Q_R with Q = cayley(−ηΩ) = (I + ηΩ/2)⁻¹(I − ηΩ/2),
+ * Ω_L = G Aᵀ − A Gᵀ and Ω_R = Aᵀ G − Gᵀ A (skew, so Q is orthogonal and every singular value of A is
+ * kept); each rotation decreases the loss to first order by η‖Ω‖²/2. Emits the update Q_L A Q_R − A,
+ * already scaled: do not chain a learning-rate step after it.
+ */
+export function pion({ lr, side = 'both' }: PionOptions): GradientTransformation<null> {
+  const cayley = (Omega: Tensor): Tensor => {
+    const n = Omega.shape[0];
+    const half = Omega.mul(lr / 2);
+    return np.linalg.solve(np.eye(n).add(half.ref), np.eye(n).sub(half));
+  };
+  return {
+    init: () => null,
+    update(grads, state, params) {
+      const out = mapDict(grads, (g, name) => {
+        const A = params?.[name];
+        if (g.shape.length !== 2 || !A) return g;
+        let next = A.ref;
+        if (side !== 'right') {
+          const GAt = np.matmul(g.ref, A.ref.transpose());
+          next = np.matmul(cayley(GAt.ref.sub(GAt.transpose())), next);
+        }
+        if (side !== 'left') {
+          const AtG = np.matmul(A.ref.transpose(), g.ref);
+          next = np.matmul(next, cayley(AtG.ref.sub(AtG.transpose())));
+        }
+        g.dispose();
+        return next.sub(A.ref);
+      });
+      return [out, state];
+    },
+  };
+}

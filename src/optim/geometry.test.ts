@@ -1,0 +1,263 @@
+/** The defining identity of each geometry optimizer (issue: identity ≡ SGD, one-step K-FAC on least
+ * squares, polar orthogonality, spectrum preservation, single-statistic Shampoo = polar factor). */
+import { numpy as np } from '@jax-js/jax';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectArrayClose, read, ready } from '../../test/jax-setup.js';
+import { dense } from '../geometry/inner-product/dense.js';
+import { matmul } from '../linalg/gemm.js';
+import { polar } from '../linalg/matfun.js';
+import { conjTranspose, identity, type Matrix, matrix, toNested } from '../linalg/matrix.js';
+import { Rng, randomNormal } from '../linalg/random.js';
+import { singularValues } from '../linalg/svd.js';
+import { frobenius, kfac, sgd } from './alias.js';
+import { applyUpdates } from './base.js';
+import { pion, scaleByMuon } from './geometry-transforms.js';
+import { factoredDamping, scaleByKfac } from './kfac.js';
+import {
+  inverseNewtonSchulz,
+  inverseRootNewton,
+  POLAR_CUBIC,
+  polarNewtonSchulz,
+} from './matrix-functions.js';
+import { scaleByShampoo } from './shampoo.js';
+import type { GradientTransformation, ParamDict } from './types.js';
+
+beforeAll(async () => {
+  await ready;
+});
+
+const toJax = (M: Matrix) => np.array(toNested(M) as number[][]);
+const fromJax = (x: np.Array): Matrix => {
+  const [r, c] = x.shape;
+  return { rows: r, cols: c, re: Float64Array.from(read(x)), im: null };
+};
+
+function run(
+  opt: GradientTransformation<unknown>,
+  params: ParamDict,
+  grads: ParamDict[],
+  ctx = {},
+): ParamDict {
+  let state = opt.init(params);
+  for (const g of grads) {
+    const [u, s] = opt.update(g, state, params, ctx);
+    state = s;
+    params = applyUpdates(params, u);
+  }
+  return params;
+}
+
+describe('Frobenius-type preconditioning (MATH.md §6)', () => {
+  it('with V = W = I is SGD bit for bit', () => {
+    const rng = new Rng(1);
+    const p0 = toNested(randomNormal(rng, 3, 4)) as number[][];
+    const gs = [0, 1, 2].map(() => toNested(randomNormal(rng, 3, 4)) as number[][]);
+    const a = run(
+      frobenius(0.1),
+      { w: np.array(p0) },
+      gs.map((g) => ({ w: np.array(g) })),
+    );
+    const b = run(
+      sgd(0.1),
+      { w: np.array(p0) },
+      gs.map((g) => ({ w: np.array(g) })),
+    );
+    expect(read(a.w)).toEqual(read(b.w));
+  });
+  it('is the Riesz gradient W⁻¹GV (MATH.md §12.12)', () => {
+    const opt = frobenius(1, () => ({
+      domain: np.array([
+        [0.5, 0],
+        [0, 0.25],
+      ]),
+      codomain: np.array([
+        [1, 0],
+        [0, 2],
+      ]),
+    }));
+    const p = run(opt, { w: np.zeros([2, 2]) }, [
+      {
+        w: np.array([
+          [1, 2],
+          [3, 4],
+        ]),
+      },
+    ]);
+    expectArrayClose(p.w, [-0.5, -0.5, -0.75, -0.5]);
+  });
+});
+
+describe('matmul-only matrix functions', () => {
+  it('cubic Newton–Schulz gives orthonormal columns equal to the polar factor', () => {
+    const G = randomNormal(new Rng(3), 6, 4);
+    const X = fromJax(polarNewtonSchulz(toJax(G), 40, POLAR_CUBIC));
+    const XtX = matmul(conjTranspose(X), X);
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 4; j++) expect(Math.abs(XtX.re[i * 4 + j] - (i === j ? 1 : 0))).toBeLessThan(1e-4);
+    const P = polar(G);
+    for (let k = 0; k < P.re.length; k++) expect(Math.abs(X.re[k] - P.re[k])).toBeLessThan(1e-4);
+  });
+  it('coupled Newton inverse 4th root of diag(16, 81) is diag(1/2, 1/3) (MATH.md §12.15)', () => {
+    expectArrayClose(
+      inverseRootNewton(
+        np.array([
+          [16, 0],
+          [0, 81],
+        ]),
+        4,
+      ),
+      [0.5, 0, 0, 1 / 3],
+      1e-5,
+    );
+  });
+  it('Newton–Schulz inverse matches the exact inverse, cold and warm started', () => {
+    const A = np.array([
+      [4, 1, 0],
+      [1, 3, 1],
+      [0, 1, 2],
+    ]);
+    const exact = read(np.linalg.inv(A.ref));
+    const cold = inverseNewtonSchulz(A.ref);
+    expectArrayClose(cold.ref, exact, 1e-4);
+    expectArrayClose(inverseNewtonSchulz(A, { start: cold }), exact, 1e-4);
+  });
+});
+
+describe('Muon and Pion (MATH.md §8, §9)', () => {
+  it("Muon's direction has singular values in Newton–Schulz's band, scaled by √max(1, rows/cols)", () => {
+    const G = randomNormal(new Rng(4), 8, 4);
+    const t = scaleByMuon({ beta: 0 });
+    const [u] = t.update({ w: toJax(G) }, t.init({ w: np.zeros([8, 4]) }));
+    const s = singularValues(fromJax(u.w));
+    for (const v of s) {
+      expect(v / Math.SQRT2).toBeGreaterThan(0.6);
+      expect(v / Math.SQRT2).toBeLessThan(1.25);
+    }
+  });
+  it('Pion keeps every singular value and descends to first order', () => {
+    const rng = new Rng(5);
+    const A = randomNormal(rng, 5, 3);
+    const G = randomNormal(rng, 5, 3);
+    const t = pion({ lr: 0.05 });
+    const [u] = t.update({ w: toJax(G) }, t.init({}), { w: toJax(A) });
+    const next = fromJax(np.array(toNested(A) as number[][]).add(u.w.ref));
+    const s0 = singularValues(A);
+    const s1 = singularValues(next);
+    s0.forEach((v, i) => expect(Math.abs(s1[i] - v) / v).toBeLessThan(1e-5));
+    // ⟨G, u⟩ < 0: the loss decreases to first order.
+    const inner = read(u.w).reduce((acc, v, k) => acc + v * G.re[k], 0);
+    expect(inner).toBeLessThan(0);
+  });
+});
+
+describe('Shampoo (MATH.md §8)', () => {
+  it('with a single step of statistics is the polar factor U Qᵀ', () => {
+    const rng = new Rng(6);
+    // A well-conditioned G = P diag(1, 1.5, 2) Qᵀ.
+    const { U } = { U: polar(randomNormal(rng, 3, 3)) };
+    const Q = polar(randomNormal(rng, 3, 3));
+    const G = matmul(
+      matmul(
+        U,
+        matrix([
+          [1, 0, 0],
+          [0, 1.5, 0],
+          [0, 0, 2],
+        ]),
+      ),
+      conjTranspose(Q),
+    );
+    const t = scaleByShampoo({ graft: false, eps: 1e-7 });
+    const [u] = t.update({ w: toJax(G) }, t.init({ w: np.zeros([3, 3]) }));
+    const P = polar(G);
+    read(u.w).forEach((v, k) => expect(Math.abs(v - P.re[k])).toBeLessThan(2e-3));
+  });
+});
+
+describe('K-FAC (MATH.md §7)', () => {
+  it('factored damping splits λ by π (MATH.md §12.12)', () => {
+    const d = factoredDamping(6, 2, 6, 3, 0.04);
+    expect(d.pi).toBeCloseTo(Math.sqrt(1.5), 12);
+    expect(d.inputShift).toBeCloseTo(0.244948974, 8);
+    expect(d.outputShift).toBeCloseTo(0.163299316, 8);
+  });
+  it('one step with η = 1 on linear least squares lands on the minimiser (Γ = I, V = C⁻¹)', () => {
+    // Inputs with E[xxᵀ] = diag(0.5, 5000) (condition number 10⁴) and output-gradient taps with E[ggᵀ] = I.
+    const X = [
+      [1, 0],
+      [-1, 0],
+      [0, 100],
+      [0, -100],
+    ];
+    const r = Math.SQRT2;
+    const gTap = [
+      [r, 0],
+      [0, r],
+      [-r, 0],
+      [0, -r],
+    ];
+    const Astar = [
+      [2, -1],
+      [0.5, 3],
+    ];
+    const A = [
+      [0, 0],
+      [1, 1],
+    ];
+    // Population gradient of ½E‖Ax − A*x‖²: G = (A − A*) C.
+    const C = [0.5, 5000];
+    const G = A.map((row, i) => row.map((v, j) => (v - Astar[i][j]) * C[j]));
+    const opt = kfac(1, { damping: 1e-14, inverse: 'exact' });
+    const p = run(opt, { 'fc.w': np.array(A) }, [{ 'fc.w': np.array(G) }], {
+      taps: { 'fc.w': { a: np.array(X), g: np.array(gTap) } },
+    });
+    expectArrayClose(p['fc.w'], Astar.flat(), 1e-4);
+  });
+  it('folds the bias into the input factor: U = (Γ+…)⁻¹ [G g_b] (Ā+…)⁻¹, as in f64', () => {
+    const rng = new Rng(8);
+    const a = randomNormal(rng, 16, 3);
+    const g = randomNormal(rng, 16, 2);
+    const Gw = randomNormal(rng, 2, 3);
+    const gb = randomNormal(rng, 2, 1);
+    const lam = 0.01;
+    const t = scaleByKfac({ damping: lam, inverse: 'exact' });
+    const [u] = t.update(
+      { 'fc.w': toJax(Gw), 'fc.b': np.array(Array.from(gb.re)) },
+      t.init({}),
+      {},
+      { taps: { 'fc.w': { a: toJax(a), g: toJax(g) } } },
+    );
+    // f64 reference on the augmented input [a, 1].
+    const aug = matrix(Array.from({ length: 16 }, (_, i) => [...a.re.slice(i * 3, i * 3 + 3), 1]));
+    const Abar = matmul(conjTranspose(aug), aug);
+    const Gam = matmul(conjTranspose(g), g);
+    const scaleBy = (M: Matrix, c: number) => ({ ...M, re: M.re.map((v) => v * c) });
+    const Ab = scaleBy(Abar, 1 / 16);
+    const Gb = scaleBy(Gam, 1 / 16);
+    const tr = (M: Matrix) =>
+      Array.from({ length: M.rows }, (_, i) => M.re[i * M.cols + i]).reduce((x, y) => x + y);
+    const d = factoredDamping(tr(Ab), 4, tr(Gb), 2, lam);
+    const shift = (M: Matrix, c: number) => ({
+      ...M,
+      re: M.re.map((v, k) => v + (k % (M.cols + 1) === 0 ? c : 0)),
+    });
+    const Gmat = matrix([
+      [...Gw.re.slice(0, 3), gb.re[0]],
+      [...Gw.re.slice(3, 6), gb.re[1]],
+    ]);
+    const inv = (M: Matrix) => dense(M).inverseRieszMap(identity(M.rows));
+    const U = matmul(matmul(inv(shift(Gb, d.outputShift)), Gmat), inv(shift(Ab, d.inputShift)));
+    const w = read(u['fc.w']);
+    const b = read(u['fc.b']);
+    for (let i = 0; i < 2; i++) {
+      for (let j = 0; j < 3; j++)
+        expect(Math.abs(w[i * 3 + j] - U.re[i * 4 + j])).toBeLessThan(1e-3 * (1 + Math.abs(U.re[i * 4 + j])));
+      expect(Math.abs(b[i] - U.re[i * 4 + 3])).toBeLessThan(1e-3 * (1 + Math.abs(U.re[i * 4 + 3])));
+    }
+  });
+  it('weights without taps pass through unchanged', () => {
+    const t = scaleByKfac();
+    const [u] = t.update({ 'emb.w': np.array([[1, 2]]) }, t.init({}));
+    expectArrayClose(u['emb.w'], [1, 2], 0);
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * K-FAC as a choice of inner products (MATH.md §7): for a dense layer s = W a (+ b), W out×in, the
+ * Fisher block is approximated by Ā ⊗ Γ with Ā = E[a aᵀ] (inputs, a bias folded in as a trailing 1)
+ * and Γ = E[g gᵀ] (pre-activation gradients; sampled targets give the true Fisher — the taps decide).
+ * The step is the Riesz gradient with V = Ā⁻¹ and W = Γ, damped in factored Tikhonov form:
+ *   u = (Γ + √λ/π I)⁻¹ G (Ā + π√λ I)⁻¹,   π² = (tr Ā / dim Ā) / (tr Γ / dim Γ).
+ * Factors are exponential moving averages refreshed every `factorEvery` steps; inverses every
+ * `inverseEvery` steps, by warm-started Newton–Schulz (matmul-only) with an exact fallback.
+ * Weights without curvature taps pass through unchanged (route them to another optimizer).
+ */
+import { numpy as np } from '@jax-js/jax';
+import { inverseNewtonSchulz, NumericalError } from './matrix-functions.js';
+import type { CurvatureTap, GradientTransformation, ParamDict, Tensor } from './types.js';
+
+export interface KfacOptions {
+  /** Tikhonov damping λ (default 1e-3). */
+  damping?: number;
+  /** EMA decay of the factors (default 0.95). */
+  decay?: number;
+  factorEvery?: number;
+  inverseEvery?: number;
+  /** 'newton-schulz' (default, warm-started) or 'exact' (jax-js inverse). */
+  inverse?: 'newton-schulz' | 'exact';
+  /** The bias that belongs to a weight (folded into Ā); default: 'x.w' ↦ 'x.b' when present. */
+  biasOf?: (weight: string) => string | undefined;
+}
+
+interface LayerState {
+  A: Tensor;
+  G: Tensor;
+  Ainv: Tensor | null;
+  Ginv: Tensor | null;
+}
+
+export interface KfacState {
+  count: number;
+  layers: Record<string, LayerState>;
+}
+
+const defaultBias = (w: string) => (w.endsWith('.w') ? `${w.slice(0, -2)}.b` : undefined);
+
+function trace(x: Tensor): number {
+  return (np.trace(x).dataSync() as Float32Array)[0];
+}
+
+function checkFinite(x: Tensor, what: string): void {
+  const ok = (np.all(np.isfinite(x.ref)).dataSync() as Uint8Array | Int32Array)[0];
+  if (!ok)
+    throw new NumericalError(`K-FAC: ${what} has NaN or Inf entries (check the loss and the learning rate)`);
+}
+
+/** Input taps with a bias column of ones appended when the layer has a bias. */
+function augment(a: Tensor, withBias: boolean): Tensor {
+  if (!withBias) return a;
+  return np.concatenate([a, np.ones([a.shape[0], 1])], 1);
+}
+
+export function scaleByKfac({
+  damping = 1e-3,
+  decay = 0.95,
+  factorEvery = 1,
+  inverseEvery = 10,
+  inverse = 'newton-schulz',
+  biasOf = defaultBias,
+}: KfacOptions = {}): GradientTransformation<KfacState> {
+  return {
+    init: () => ({ count: 0, layers: {} }),
+    update(grads, state, _params, ctx) {
+      const taps = ctx?.taps ?? {};
+      const layers = { ...state.layers };
+      const out: ParamDict = { ...grads };
+      for (const [name, tap] of Object.entries(taps) as [string, CurvatureTap][]) {
+        const g = grads[name];
+        if (g?.shape.length !== 2) continue;
+        const bias = biasOf(name);
+        const hasBias = bias !== undefined && bias in grads;
+        const a = augment(tap.a.ref, hasBias);
+        const B = a.shape[0];
+        let layer = layers[name];
+        if (state.count % factorEvery === 0 || !layer) {
+          const Anew = np.matmul(a.ref.transpose(), a).div(B);
+          const Gnew = np.matmul(tap.g.ref.transpose(), tap.g.ref).div(B);
+          layer = layer
+            ? {
+                ...layer,
+                A: layer.A.mul(decay).add(Anew.mul(1 - decay)),
+                G: layer.G.mul(decay).add(Gnew.mul(1 - decay)),
+              }
+            : { A: Anew, G: Gnew, Ainv: null, Ginv: null };
+        } else a.dispose();
+        if (state.count % inverseEvery === 0 || !layer.Ainv || !layer.Ginv)
+          layer = refreshInverses(name, layer, damping, inverse);
+        // Gradient with the bias as an extra column: out×(in+1).
+        const Gmat = hasBias ? np.concatenate([g, grads[bias].reshape([g.shape[0], 1])], 1) : g;
+        const U = np.matmul(np.matmul(layer.Ginv!.ref, Gmat), layer.Ainv!.ref);
+        const inDim = g.shape[1];
+        if (hasBias) {
+          out[name] = U.ref.slice([], [0, inDim]);
+          out[bias] = U.slice([], [inDim, inDim + 1]).reshape([g.shape[0]]);
+        } else out[name] = U;
+        layers[name] = layer;
+      }
+      return [out, { count: state.count + 1, layers }];
+    },
+  };
+}
+
+/** Damped inverses of both factors with the π split of λ (MATH.md §7, §12.12). */
+function refreshInverses(
+  name: string,
+  layer: LayerState,
+  damping: number,
+  method: 'newton-schulz' | 'exact',
+): LayerState {
+  checkFinite(layer.A, `layer ${name}: input factor Ā`);
+  checkFinite(layer.G, `layer ${name}: output-gradient factor Γ`);
+  const dA = layer.A.shape[0];
+  const dG = layer.G.shape[0];
+  const { inputShift, outputShift } = factoredDamping(
+    trace(layer.A.ref),
+    dA,
+    trace(layer.G.ref),
+    dG,
+    damping,
+  );
+  const Ad = layer.A.ref.add(np.eye(dA).mul(inputShift));
+  const Gd = layer.G.ref.add(np.eye(dG).mul(outputShift));
+  const inv = (M: Tensor, prev: Tensor | null): Tensor => {
+    if (method === 'newton-schulz') return inverseNewtonSchulz(M, { start: prev ?? undefined });
+    prev?.dispose();
+    return np.linalg.inv(M);
+  };
+  return { ...layer, Ainv: inv(Ad, layer.Ainv), Ginv: inv(Gd, layer.Ginv) };
+}
+
+/** π and the damped factors' diagonal shifts, for inspection and tests (MATH.md §12.12). */
+export function factoredDamping(traceA: number, dimA: number, traceG: number, dimG: number, damping: number) {
+  const pi = traceA > 0 && traceG > 0 ? Math.sqrt(traceA / dimA / (traceG / dimG)) : 1;
+  return { pi, inputShift: pi * Math.sqrt(damping), outputShift: Math.sqrt(damping) / pi };
+}

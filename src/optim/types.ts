@@ -1,0 +1,33 @@
+/**
+ * The optax shape of an optimizer, over named jax-js arrays.
+ *
+ * Parameters, gradients and updates are flat records from a parameter's name ("fc1.w") to its array.
+ * Names (rather than anonymous pytrees) are what routing rules and curvature taps key on.
+ *
+ * Ownership follows jax-js: `init` borrows `params`; `update` consumes `grads` and `state`, borrows
+ * `params`, and returns updates and a new state owned by the caller; `applyUpdates` consumes both
+ * arguments. A transformation that needs a value twice takes `.ref`.
+ */
+import type { numpy as np } from '@jax-js/jax';
+
+export type Tensor = np.Array;
+export type ParamDict = Record<string, Tensor>;
+
+/** Per-layer curvature taps for one step (see nn/): input activations a (B×in) and pre-activation
+ * output gradients g (B×out), g's rows being per-example ∂ℓᵢ/∂sᵢ. Keyed by the weight's name. */
+export interface CurvatureTap {
+  a: Tensor;
+  g: Tensor;
+}
+
+export interface UpdateContext {
+  taps?: Record<string, CurvatureTap>;
+}
+
+export interface GradientTransformation<S> {
+  init(params: ParamDict): S;
+  update(grads: ParamDict, state: S, params?: ParamDict, ctx?: UpdateContext): [ParamDict, S];
+}
+
+/** The state type of a transformation. */
+export type StateOf<T> = T extends GradientTransformation<infer S> ? S : never;
