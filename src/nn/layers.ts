@@ -1,0 +1,80 @@
+/**
+ * Layers with an explicit forward/backward pair (the style of hand-written training engines): forward
+ * returns the output and what backward needs; backward returns the input gradient, the parameter
+ * gradients and the curvature tap K-FAC consumes. Shapes: B examples, row-major batches.
+ *
+ * Dense: s = x Wᵀ + b with W out×in (a map ℝⁱⁿ → ℝᵒᵘᵗ) and x B×in. With ds = ∂L/∂s (B×out):
+ *   ∂L/∂W = dsᵀ x,  ∂L/∂b = Σ_rows ds,  ∂L/∂x = ds W.
+ * Taps: a = x and g = B·ds, whose rows are the per-example gradients ∂ℓᵢ/∂sᵢ when L = (1/B)Σℓᵢ.
+ * Every function consumes its array arguments unless it says it borrows.
+ */
+import { numpy as np } from '@jax-js/jax';
+import type { CurvatureTap, Tensor } from '../optim/types.js';
+
+export interface DenseParams {
+  w: Tensor;
+  b?: Tensor;
+}
+
+/** s = x Wᵀ + b. Borrows the parameters; consumes x, which it keeps as the cache. */
+export function denseForward(p: DenseParams, x: Tensor): { y: Tensor; cache: Tensor } {
+  let y = np.matmul(x.ref, p.w.ref.transpose());
+  if (p.b) y = y.add(p.b.ref);
+  return { y, cache: x };
+}
+
+export interface DenseGrads {
+  dx: Tensor | null;
+  dw: Tensor;
+  db: Tensor | null;
+  tap: CurvatureTap;
+}
+
+/** Backward of `denseForward`. Borrows the parameters; consumes the cache and ds. */
+export function denseBackward(
+  p: DenseParams,
+  cache: Tensor,
+  ds: Tensor,
+  { needInput = true } = {},
+): DenseGrads {
+  const B = ds.shape[0];
+  const dw = np.matmul(ds.ref.transpose(), cache.ref);
+  const db = p.b ? np.sum(ds.ref, 0) : null;
+  const dx = needInput ? np.matmul(ds.ref, p.w.ref) : null;
+  return { dx, dw, db, tap: { a: cache, g: ds.mul(B) } };
+}
+
+export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'identity';
+
+/** y = f(s); the cache is what the derivative needs (s for relu, y for tanh and sigmoid). */
+export function activationForward(kind: Activation, s: Tensor): { y: Tensor; cache: Tensor | null } {
+  switch (kind) {
+    case 'relu': {
+      return { y: np.maximum(s.ref, 0), cache: s };
+    }
+    case 'tanh': {
+      const y = np.tanh(s);
+      return { y: y.ref, cache: y };
+    }
+    case 'sigmoid': {
+      const y = np.reciprocal(np.exp(s.mul(-1)).add(1));
+      return { y: y.ref, cache: y };
+    }
+    case 'identity':
+      return { y: s, cache: null };
+  }
+}
+
+/** ∂L/∂s from ∂L/∂y: f'(s) ⊙ dy. Consumes cache and dy. */
+export function activationBackward(kind: Activation, cache: Tensor | null, dy: Tensor): Tensor {
+  switch (kind) {
+    case 'relu':
+      return np.where(cache!.greater(0), dy, 0);
+    case 'tanh':
+      return dy.mul(np.ones(cache!.shape).sub(np.square(cache!)));
+    case 'sigmoid':
+      return dy.mul(cache!.ref.mul(np.ones(cache!.shape).sub(cache!)));
+    case 'identity':
+      return dy;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Losses that declare their predictive distribution, so that K-FAC's output factor can use targets
+ * sampled from the model (the true Fisher) rather than the data labels (the empirical Fisher).
+ * Each is a mean over the batch of per-example losses ℓᵢ; `grad` returns ∂L/∂outputs for that mean.
+ *
+ * | loss | ℓ(z, t) | predictive distribution |
+ * |---|---|---|
+ * | softmaxCrossEntropy | −log softmax(z)_t | Categorical(softmax z) |
+ * | sigmoidCrossEntropy | Σⱼ softplus(zⱼ) − tⱼzⱼ | Bernoulli(σ(zⱼ)) per output |
+ * | squaredError | ½‖z − t‖² | N(z, I) |
+ *
+ * All functions consume their array arguments.
+ */
+import { nn, numpy as np, random } from '@jax-js/jax';
+import type { Tensor } from '../optim/types.js';
+
+export interface Loss {
+  readonly name: 'softmax-cross-entropy' | 'sigmoid-cross-entropy' | 'squared-error';
+  /** Mean loss over the batch (a scalar array). */
+  value(outputs: Tensor, targets: Tensor): Tensor;
+  /** ∂(mean loss)/∂outputs. */
+  grad(outputs: Tensor, targets: Tensor): Tensor;
+  /** Targets drawn from the model's predictive distribution at `outputs`. */
+  sample(key: Tensor, outputs: Tensor): Tensor;
+}
+
+/** Cross-entropy of logits z (B×C) against integer class labels t (B, int32). */
+export const softmaxCrossEntropy: Loss = {
+  name: 'softmax-cross-entropy',
+  value(z, t) {
+    const C = z.shape[1];
+    return np.mean(np.sum(nn.logSoftmax(z, -1).mul(nn.oneHot(t, C)), -1)).mul(-1);
+  },
+  grad(z, t) {
+    const [B, C] = z.shape;
+    return nn.softmax(z, -1).sub(nn.oneHot(t, C)).div(B);
+  },
+  sample(key, z) {
+    return random.categorical(key, z);
+  },
+};
+
+/** Independent Bernoulli outputs: logits z (B×D), targets t ∈ [0, 1] (B×D). */
+export const sigmoidCrossEntropy: Loss = {
+  name: 'sigmoid-cross-entropy',
+  value(z, t) {
+    return np.mean(np.sum(nn.softplus(z.ref).sub(t.mul(z)), -1));
+  },
+  grad(z, t) {
+    const B = z.shape[0];
+    return nn.sigmoid(z).sub(t).div(B);
+  },
+  sample(key, z) {
+    return random.bernoulli(key, nn.sigmoid(z)).astype(np.float32);
+  },
+};
+
+/** Gaussian outputs with unit variance: ½‖z − t‖² per example. */
+export const squaredError: Loss = {
+  name: 'squared-error',
+  value(z, t) {
+    return np.mean(np.sum(np.square(z.sub(t)), -1)).mul(0.5);
+  },
+  grad(z, t) {
+    const B = z.shape[0];
+    return z.sub(t).div(B);
+  },
+  sample(key, z) {
+    return z.ref.add(random.normal(key, z.shape));
+  },
+};
