@@ -81,3 +81,14 @@ export function muon(
 ): GradientTransformation<unknown[]> {
   return chain(scaleByMuon(opts), addDecayedWeights(weightDecay), scaleByLearningRate(lr));
 }
+
+/**
+ * Muon in K-FAC's metrics (MATH.md §8, V = Ā⁻¹, W = Γ): the operator-norm dual map
+ * Γ^{−1/2} polar(Γ^{−1/2} G Ā^{−1/2}) Ā^{−1/2}, with damped factors as in `kfac`.
+ */
+export function muonKfac(
+  lr: number | Schedule,
+  opts: Omit<KfacOptions, 'step'> = {},
+): GradientTransformation<unknown[]> {
+  return chain(scaleByKfac({ ...opts, step: 'polar' }), scaleByLearningRate(lr));
+}

@@ -9,7 +9,12 @@
  * Weights without curvature taps pass through unchanged (route them to another optimizer).
  */
 import { numpy as np } from '@jax-js/jax';
-import { inverseNewtonSchulz, NumericalError } from './matrix-functions.js';
+import {
+  inverseNewtonSchulz,
+  inverseRootNewton,
+  NumericalError,
+  polarNewtonSchulz,
+} from './matrix-functions.js';
 import type { CurvatureTap, GradientTransformation, ParamDict, Tensor } from './types.js';
 
 export interface KfacOptions {
@@ -23,12 +28,22 @@ export interface KfacOptions {
   inverse?: 'newton-schulz' | 'exact';
   /** The bias that belongs to a weight (folded into Ā); default: 'x.w' ↦ 'x.b' when present. */
   biasOf?: (weight: string) => string | undefined;
+  /**
+   * 'natural' (default): the Riesz gradient Γ⁻¹GĀ⁻¹ — steepest descent in the Frobenius-type norm.
+   * 'polar': the operator-norm dual map in the same metrics (MATH.md §8),
+   * Γ^{−1/2} polar(Γ^{−1/2} G Ā^{−1/2}) Ā^{−1/2} — a whitened Muon (`muonKfac`).
+   */
+  step?: 'natural' | 'polar';
+  /** Newton–Schulz steps of the polar step (default 5). */
+  polarSteps?: number;
 }
 
 interface LayerState {
   A: Tensor;
   G: Tensor;
+  /** (Ā + π√λ I)⁻¹, or its inverse square root for the polar step. */
   Ainv: Tensor | null;
+  /** (Γ + √λ/π I)⁻¹, or its inverse square root for the polar step. */
   Ginv: Tensor | null;
 }
 
@@ -62,6 +77,8 @@ export function scaleByKfac({
   inverseEvery = 10,
   inverse = 'newton-schulz',
   biasOf = defaultBias,
+  step = 'natural',
+  polarSteps = 5,
 }: KfacOptions = {}): GradientTransformation<KfacState> {
   return {
     init: () => ({ count: 0, layers: {} }),
@@ -89,10 +106,12 @@ export function scaleByKfac({
             : { A: Anew, G: Gnew, Ainv: null, Ginv: null };
         } else a.dispose();
         if (state.count % inverseEvery === 0 || !layer.Ainv || !layer.Ginv)
-          layer = refreshInverses(name, layer, damping, inverse);
+          layer = refreshInverses(name, layer, damping, step === 'polar' ? 'inverse-sqrt' : inverse);
         // Gradient with the bias as an extra column: out×(in+1).
         const Gmat = hasBias ? np.concatenate([g, grads[bias].reshape([g.shape[0], 1])], 1) : g;
-        const U = np.matmul(np.matmul(layer.Ginv!.ref, Gmat), layer.Ainv!.ref);
+        let U = np.matmul(np.matmul(layer.Ginv!.ref, Gmat), layer.Ainv!.ref);
+        if (step === 'polar')
+          U = np.matmul(np.matmul(layer.Ginv!.ref, polarNewtonSchulz(U, polarSteps)), layer.Ainv!.ref);
         const inDim = g.shape[1];
         if (hasBias) {
           out[name] = U.ref.slice([], [0, inDim]);
@@ -110,7 +129,7 @@ function refreshInverses(
   name: string,
   layer: LayerState,
   damping: number,
-  method: 'newton-schulz' | 'exact',
+  method: 'newton-schulz' | 'exact' | 'inverse-sqrt',
 ): LayerState {
   checkFinite(layer.A, `layer ${name}: input factor Ā`);
   checkFinite(layer.G, `layer ${name}: output-gradient factor Γ`);
@@ -125,12 +144,13 @@ function refreshInverses(
   );
   const Ad = layer.A.ref.add(np.eye(dA).mul(inputShift));
   const Gd = layer.G.ref.add(np.eye(dG).mul(outputShift));
-  const inv = (M: Tensor, prev: Tensor | null): Tensor => {
+  const inv = (M: Tensor, prev: Tensor | null, which: string): Tensor => {
     if (method === 'newton-schulz') return inverseNewtonSchulz(M, { start: prev ?? undefined });
     prev?.dispose();
+    if (method === 'inverse-sqrt') return inverseRootNewton(M, 2, { name: `K-FAC layer ${name}: ${which}` });
     return np.linalg.inv(M);
   };
-  return { ...layer, Ainv: inv(Ad, layer.Ainv), Ginv: inv(Gd, layer.Ginv) };
+  return { ...layer, Ainv: inv(Ad, layer.Ainv, 'input factor'), Ginv: inv(Gd, layer.Ginv, 'output factor') };
 }
 
 /** π and the damped factors' diagonal shifts, for inspection and tests (MATH.md §12.12). */
