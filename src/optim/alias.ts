@@ -61,9 +61,16 @@ export function frobenius(
   return chain(preconditionFrobenius(geometry), scaleByLearningRate(lr));
 }
 
-/** K-FAC (MATH.md §7): the Riesz gradient with V = Ā⁻¹, W = Γ from curvature taps, damped. */
-export function kfac(lr: number | Schedule, opts: KfacOptions = {}): GradientTransformation<unknown[]> {
-  return chain(scaleByKfac(opts), scaleByLearningRate(lr));
+/**
+ * K-FAC (MATH.md §7): the Riesz gradient with V = Ā⁻¹, W = Γ from curvature taps, damped; with
+ * `klClip` (a number) the step is rescaled so that lr²·⟨u, G⟩ ≤ klClip (constant lr only).
+ */
+export function kfac(
+  lr: number | Schedule,
+  { klClip, ...opts }: Omit<KfacOptions, 'klClip'> & { klClip?: number } = {},
+): GradientTransformation<unknown[]> {
+  const clip = klClip !== undefined && typeof lr === 'number' ? { lr, max: klClip } : undefined;
+  return chain(scaleByKfac({ ...opts, klClip: clip }), scaleByLearningRate(lr));
 }
 
 /** Shampoo with Adam grafting (MATH.md §8): L^{−1/4} G R^{−1/4}, sized like Adam's step. */

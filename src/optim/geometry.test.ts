@@ -256,6 +256,38 @@ describe('K-FAC (MATH.md §7)', () => {
       expect(Math.abs(b[i] - U.re[i * 4 + 3])).toBeLessThan(1e-3 * (1 + Math.abs(U.re[i * 4 + 3])));
     }
   });
+  it('KL clip rescales the step so that lr²·ν²·⟨u, G⟩ = max', () => {
+    const mk = () => ({
+      a: np.array([
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]),
+      g: np.array([
+        [1, 0],
+        [0, 1],
+        [1, -1],
+      ]),
+    });
+    const G = [
+      [3, -1],
+      [2, 5],
+    ];
+    const step = (klClip?: number) => {
+      const opt = kfac(0.5, { damping: 1e-3, inverse: 'exact', klClip, biasOf: () => undefined });
+      const [u] = opt.update({ 'fc.w': np.array(G) }, opt.init({}), {}, { taps: { 'fc.w': mk() } });
+      return read(u['fc.w']);
+    };
+    const free = step();
+    const clipped = step(1e-3);
+    // free = −lr·U, so ⟨U, G⟩ = −⟨free, G⟩/lr and ν = √(max / (lr²⟨U, G⟩)).
+    const uG = -free.reduce((acc, v, k) => acc + v * G.flat()[k], 0) / 0.5;
+    const nu = Math.sqrt(1e-3 / (0.25 * uG));
+    expect(nu).toBeLessThan(1);
+    for (let k = 0; k < 4; k++) expect(Math.abs(clipped[k] - nu * free[k])).toBeLessThan(1e-5);
+    const loose = step(1e6);
+    for (let k = 0; k < 4; k++) expect(Math.abs(loose[k] - free[k])).toBeLessThan(1e-6);
+  });
   it('weights without taps pass through unchanged', () => {
     const t = scaleByKfac();
     const [u] = t.update({ 'emb.w': np.array([[1, 2]]) }, t.init({}));

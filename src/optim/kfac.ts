@@ -36,6 +36,11 @@ export interface KfacOptions {
   step?: 'natural' | 'polar';
   /** Newton–Schulz steps of the polar step (default 5). */
   polarSteps?: number;
+  /**
+   * KL clip: rescale the whole step by ν = min(1, √(max / (lr²·Σ⟨u, G⟩))) so that the predicted
+   * change of the model's output distribution, ½·lr²·uᵀFu ≈ lr²·⟨u, G⟩ / 2, stays bounded.
+   */
+  klClip?: { lr: number; max: number };
 }
 
 interface LayerState {
@@ -79,6 +84,7 @@ export function scaleByKfac({
   biasOf = defaultBias,
   step = 'natural',
   polarSteps = 5,
+  klClip,
 }: KfacOptions = {}): GradientTransformation<KfacState> {
   return {
     init: () => ({ count: 0, layers: {} }),
@@ -86,6 +92,8 @@ export function scaleByKfac({
       const taps = ctx?.taps ?? {};
       const layers = { ...state.layers };
       const out: ParamDict = { ...grads };
+      const preconditioned: string[] = [];
+      const quads: Tensor[] = []; // ⟨u, G⟩ per preconditioned layer, for the KL clip
       for (const [name, tap] of Object.entries(taps) as [string, CurvatureTap][]) {
         const g = grads[name];
         if (g?.shape.length !== 2) continue;
@@ -109,15 +117,25 @@ export function scaleByKfac({
           layer = refreshInverses(name, layer, damping, step === 'polar' ? 'inverse-sqrt' : inverse);
         // Gradient with the bias as an extra column: out×(in+1).
         const Gmat = hasBias ? np.concatenate([g, grads[bias].reshape([g.shape[0], 1])], 1) : g;
-        let U = np.matmul(np.matmul(layer.Ginv!.ref, Gmat), layer.Ainv!.ref);
+        let U = np.matmul(np.matmul(layer.Ginv!.ref, Gmat.ref), layer.Ainv!.ref);
         if (step === 'polar')
           U = np.matmul(np.matmul(layer.Ginv!.ref, polarNewtonSchulz(U, polarSteps)), layer.Ainv!.ref);
+        if (klClip) quads.push(np.sum(U.ref.mul(Gmat)));
+        else Gmat.dispose();
         const inDim = g.shape[1];
         if (hasBias) {
           out[name] = U.ref.slice([], [0, inDim]);
           out[bias] = U.slice([], [inDim, inDim + 1]).reshape([g.shape[0]]);
+          preconditioned.push(bias);
         } else out[name] = U;
+        preconditioned.push(name);
         layers[name] = layer;
+      }
+      if (klClip && quads.length > 0) {
+        const quad = quads.reduce((x, y) => x.add(y));
+        const nu = np.minimum(np.sqrt(np.reciprocal(quad.mul(klClip.lr ** 2).add(1e-30)).mul(klClip.max)), 1);
+        for (const k of preconditioned) out[k] = out[k].mul(nu.ref);
+        nu.dispose();
       }
       return [out, { count: state.count + 1, layers }];
     },
