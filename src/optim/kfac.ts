@@ -95,15 +95,22 @@ export function scaleByKfac({
       const preconditioned: string[] = [];
       const quads: Tensor[] = []; // ⟨u, G⟩ per preconditioned layer, for the KL clip
       for (const [name, tap] of Object.entries(taps) as [string, CurvatureTap][]) {
-        const g = grads[name];
-        if (g?.shape.length !== 2) continue;
+        const raw = grads[name];
+        if (raw?.shape.length !== 2 && raw?.shape.length !== 4) continue;
+        // Conv kernels out×C×kh×kw are the out×(C·kh·kw) matrices their patches multiply.
+        const kernelShape = raw.shape;
+        const g =
+          raw.shape.length === 4
+            ? raw.reshape([raw.shape[0], raw.shape[1] * raw.shape[2] * raw.shape[3]])
+            : raw;
         const bias = biasOf(name);
         const hasBias = bias !== undefined && bias in grads;
         const a = augment(tap.a.ref, hasBias);
         const B = a.shape[0];
         let layer = layers[name];
         if (state.count % factorEvery === 0 || !layer) {
-          const Anew = np.matmul(a.ref.transpose(), a).div(B);
+          // Convolutions: Ā = E_examples[Σ_positions a aᵀ] (KFC), i.e. rows·T / rows.
+          const Anew = np.matmul(a.ref.transpose(), a).mul((tap.positions ?? 1) / B);
           const Gnew = np.matmul(tap.g.ref.transpose(), tap.g.ref).div(B);
           layer = layer
             ? {
@@ -124,10 +131,10 @@ export function scaleByKfac({
         else Gmat.dispose();
         const inDim = g.shape[1];
         if (hasBias) {
-          out[name] = U.ref.slice([], [0, inDim]);
+          out[name] = U.ref.slice([], [0, inDim]).reshape(kernelShape);
           out[bias] = U.slice([], [inDim, inDim + 1]).reshape([g.shape[0]]);
           preconditioned.push(bias);
-        } else out[name] = U;
+        } else out[name] = U.reshape(kernelShape);
         preconditioned.push(name);
         layers[name] = layer;
       }

@@ -18,6 +18,8 @@ export type ParamDict = Record<string, Tensor>;
 export interface CurvatureTap {
   a: Tensor;
   g: Tensor;
+  /** Spatial positions per example for convolutions (rows of a and g are example × position). */
+  positions?: number;
 }
 
 export interface UpdateContext {

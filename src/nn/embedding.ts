@@ -1,0 +1,57 @@
+/**
+ * Embedding lookup and layer normalisation, with explicit backward passes.
+ *
+ * Embedding: E is V×D (vocabulary × width); y = E[ids] for int32 ids of shape B; ∂L/∂E = onehot(ids)ᵀ dy.
+ * Layer norm over the last axis (width D): x̂ = (x − μ)/√(σ² + ε), y = γ ⊙ x̂ + β; with dŷ = γ ⊙ dy,
+ *   ∂L/∂x = (dŷ − mean(dŷ) − x̂ ⊙ mean(dŷ ⊙ x̂)) / √(σ² + ε).
+ * Both consume their array arguments and borrow parameters.
+ */
+import { nn, numpy as np } from '@jax-js/jax';
+import type { Tensor } from '../optim/types.js';
+
+export function embeddingForward(E: Tensor, ids: Tensor): { y: Tensor; cache: Tensor } {
+  return { y: np.take(E.ref, ids.ref, 0), cache: ids };
+}
+
+export function embeddingBackward(E: Tensor, ids: Tensor, dy: Tensor): Tensor {
+  return np.matmul(nn.oneHot(ids, E.shape[0]).transpose(), dy);
+}
+
+export interface LayerNormParams {
+  gain: Tensor;
+  bias: Tensor;
+}
+
+interface LayerNormCache {
+  xhat: Tensor;
+  invStd: Tensor;
+}
+
+export function layerNormForward(
+  p: LayerNormParams,
+  x: Tensor,
+  eps = 1e-5,
+): { y: Tensor; cache: LayerNormCache } {
+  const mu = np.mean(x.ref, -1, { keepdims: true });
+  const xc = x.sub(mu);
+  const variance = np.mean(np.square(xc.ref), -1, { keepdims: true });
+  const invStd = np.reciprocal(np.sqrt(variance.add(eps)));
+  const xhat = xc.mul(invStd.ref);
+  return { y: xhat.ref.mul(p.gain.ref).add(p.bias.ref), cache: { xhat, invStd } };
+}
+
+export function layerNormBackward(
+  p: LayerNormParams,
+  cache: LayerNormCache,
+  dy: Tensor,
+): { dx: Tensor; dgain: Tensor; dbias: Tensor } {
+  const { xhat, invStd } = cache;
+  const axes = dy.shape.slice(0, -1).map((_, i) => i);
+  const dgain = np.sum(dy.ref.mul(xhat.ref), axes);
+  const dbias = np.sum(dy.ref, axes);
+  const dxhat = dy.mul(p.gain.ref);
+  const m1 = np.mean(dxhat.ref, -1, { keepdims: true });
+  const m2 = np.mean(dxhat.ref.mul(xhat.ref), -1, { keepdims: true });
+  const dx = dxhat.sub(m1).sub(xhat.mul(m2)).mul(invStd);
+  return { dx, dgain, dbias };
+}
