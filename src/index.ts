@@ -1,7 +1,9 @@
 /**
  * riesz — geometry-aware linear algebra. The public API: dense f64 kernels (`linalg`), the geometry
- * of linear maps between inner-product spaces (`geometry`), file formats (`io`) and typed errors.
+ * of linear maps between inner-product spaces (`geometry`), optimizers from geometries (`optim`) and
+ * layers with curvature taps (`nn`) on jax-js, and typed errors. Node-only extras: `riesz/node`.
  */
+export * from './backend/device.js';
 export * from './errors.js';
 export * from './geometry/index.js';
 export {
@@ -32,3 +34,5 @@ export {
   vector,
   zeros,
 } from './linalg/index.js';
+export * from './nn/index.js';
+export * from './optim/index.js';

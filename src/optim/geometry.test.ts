@@ -182,38 +182,41 @@ describe('K-FAC (MATH.md §7)', () => {
     expect(d.inputShift).toBeCloseTo(0.244948974, 8);
     expect(d.outputShift).toBeCloseTo(0.163299316, 8);
   });
-  it('one step with η = 1 on linear least squares lands on the minimiser (Γ = I, V = C⁻¹)', () => {
-    // Inputs with E[xxᵀ] = diag(0.5, 5000) (condition number 10⁴) and output-gradient taps with E[ggᵀ] = I.
-    const X = [
-      [1, 0],
-      [-1, 0],
-      [0, 100],
-      [0, -100],
-    ];
-    const r = Math.SQRT2;
-    const gTap = [
-      [r, 0],
-      [0, r],
-      [-r, 0],
-      [0, -r],
-    ];
-    const Astar = [
-      [2, -1],
-      [0.5, 3],
-    ];
-    const A = [
-      [0, 0],
-      [1, 1],
-    ];
-    // Population gradient of ½E‖Ax − A*x‖²: G = (A − A*) C.
-    const C = [0.5, 5000];
-    const G = A.map((row, i) => row.map((v, j) => (v - Astar[i][j]) * C[j]));
-    const opt = kfac(1, { damping: 1e-14, inverse: 'exact' });
-    const p = run(opt, { 'fc.w': np.array(A) }, [{ 'fc.w': np.array(G) }], {
-      taps: { 'fc.w': { a: np.array(X), g: np.array(gTap) } },
-    });
-    expectArrayClose(p['fc.w'], Astar.flat(), 1e-4);
-  });
+  it.each(['host', 'exact', 'newton-schulz'] as const)(
+    'one step with η = 1 on linear least squares lands on the minimiser (Γ = I, V = C⁻¹; %s inverses)',
+    (inverse) => {
+      // Inputs with E[xxᵀ] = diag(0.5, 5000) (condition number 10⁴) and output-gradient taps with E[ggᵀ] = I.
+      const X = [
+        [1, 0],
+        [-1, 0],
+        [0, 100],
+        [0, -100],
+      ];
+      const r = Math.SQRT2;
+      const gTap = [
+        [r, 0],
+        [0, r],
+        [-r, 0],
+        [0, -r],
+      ];
+      const Astar = [
+        [2, -1],
+        [0.5, 3],
+      ];
+      const A = [
+        [0, 0],
+        [1, 1],
+      ];
+      // Population gradient of ½E‖Ax − A*x‖²: G = (A − A*) C.
+      const C = [0.5, 5000];
+      const G = A.map((row, i) => row.map((v, j) => (v - Astar[i][j]) * C[j]));
+      const opt = kfac(1, { damping: 1e-14, inverse });
+      const p = run(opt, { 'fc.w': np.array(A) }, [{ 'fc.w': np.array(G) }], {
+        taps: { 'fc.w': { a: np.array(X), g: np.array(gTap) } },
+      });
+      expectArrayClose(p['fc.w'], Astar.flat(), 1e-4);
+    },
+  );
   it('folds the bias into the input factor: U = (Γ+…)⁻¹ [G g_b] (Ā+…)⁻¹, as in f64', () => {
     const rng = new Rng(8);
     const a = randomNormal(rng, 16, 3);
