@@ -4,17 +4,27 @@
  * Embedding: E is V×D (vocabulary × width); y = E[ids] for int32 ids of shape B; ∂L/∂E = onehot(ids)ᵀ dy.
  * Layer norm over the last axis (width D): x̂ = (x − μ)/√(σ² + ε), y = γ ⊙ x̂ + β; with dŷ = γ ⊙ dy,
  *   ∂L/∂x = (dŷ − mean(dŷ) − x̂ ⊙ mean(dŷ ⊙ x̂)) / √(σ² + ε).
- * Both consume their array arguments and borrow parameters.
+ * K-FAC taps: the embedding is a dense layer with one-hot inputs stored transposed; layer-norm gains
+ * get per-example gradients for the diagonal rule. Both consume their array arguments and borrow
+ * parameters.
  */
 import { nn, numpy as np } from '@jax-js/jax';
-import type { Tensor } from '../optim/types.js';
+import type { CurvatureTap, DiagonalTap, Tensor } from '../optim/types.js';
 
 export function embeddingForward(E: Tensor, ids: Tensor): { y: Tensor; cache: Tensor } {
   return { y: np.take(E.ref, ids.ref, 0), cache: ids };
 }
 
-export function embeddingBackward(E: Tensor, ids: Tensor, dy: Tensor): Tensor {
-  return np.matmul(nn.oneHot(ids, E.shape[0]).transpose(), dy);
+/**
+ * ∂L/∂E and K-FAC's tap: the table is the transpose of a dense layer with one-hot inputs, so the
+ * tap is a = onehot(ids) (B×V), g = B·dy, marked `transposed` (its input factor is diagonal: token
+ * frequencies).
+ */
+export function embeddingBackward(E: Tensor, ids: Tensor, dy: Tensor): { dE: Tensor; tap: CurvatureTap } {
+  const B = dy.shape[0];
+  const onehot = nn.oneHot(ids, E.shape[0]);
+  const dE = np.matmul(onehot.ref.transpose(), dy.ref);
+  return { dE, tap: { a: onehot, g: dy.mul(B), transposed: true } };
 }
 
 export interface LayerNormParams {
@@ -44,14 +54,19 @@ export function layerNormBackward(
   p: LayerNormParams,
   cache: LayerNormCache,
   dy: Tensor,
-): { dx: Tensor; dgain: Tensor; dbias: Tensor } {
+): { dx: Tensor; dgain: Tensor; dbias: Tensor; tap: DiagonalTap } {
   const { xhat, invStd } = cache;
+  const B = dy.shape[0];
   const axes = dy.shape.slice(0, -1).map((_, i) => i);
-  const dgain = np.sum(dy.ref.mul(xhat.ref), axes);
+  const inner = dy.shape.slice(1, -1).map((_, i) => i + 1);
+  // Per-example gain gradients (summed over any positions), scaled to per-example losses.
+  const dyx = dy.ref.mul(xhat.ref);
+  const perExample = (inner.length > 0 ? np.sum(dyx.ref, inner) : dyx.ref).mul(B);
+  const dgain = np.sum(dyx, axes);
   const dbias = np.sum(dy.ref, axes);
   const dxhat = dy.mul(p.gain.ref);
   const m1 = np.mean(dxhat.ref, -1, { keepdims: true });
   const m2 = np.mean(dxhat.ref.mul(xhat.ref), -1, { keepdims: true });
   const dx = dxhat.sub(m1).sub(xhat.mul(m2)).mul(invStd);
-  return { dx, dgain, dbias };
+  return { dx, dgain, dbias, tap: { perExample } };
 }

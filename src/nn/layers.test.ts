@@ -87,7 +87,7 @@ describe('embedding and layer norm', () => {
     const ids = np.array([2, 0, 2], { dtype: np.int32 });
     const { y, cache } = embeddingForward(E.ref, ids);
     expect(read(y)).toEqual([5, 6, 1, 2, 5, 6]);
-    const dE = embeddingBackward(
+    const { dE, tap } = embeddingBackward(
       E,
       cache,
       np.array([
@@ -97,6 +97,14 @@ describe('embedding and layer norm', () => {
       ]),
     );
     expect(read(dE)).toEqual([2, 2, 0, 0, 4, 4]);
+    expect(tap.transposed).toBe(true);
+    // K-FAC on the table: Ā = diag(token frequencies) (+ damping), so u = Ād⁻¹ G Γd⁻¹ (MATH.md §1: a
+    // table stored in×out is the transpose of the map).
+    const opt = kfac(1, { inverse: 'exact', damping: 1e-2 });
+    const [u] = opt.update({ 'emb.w': dE.ref }, opt.init({}), {}, { taps: { 'emb.w': tap } });
+    expect(u['emb.w'].shape).toEqual([3, 2]);
+    // Token 1 never occurs: its row of the gradient is 0, and stays 0.
+    expect(read(u['emb.w']).slice(2, 4).map(Math.abs)).toEqual([0, 0]);
   });
   it('layer norm backward matches jax-js grad', () => {
     const x = random.normal(random.key(7), [3, 5]);
@@ -116,5 +124,18 @@ describe('embedding and layer norm', () => {
     expect(maxDiff(read(r.dx), read(gx))).toBeLessThan(1e-4);
     expect(maxDiff(read(r.dgain), read(gg))).toBeLessThan(1e-4);
     expect(maxDiff(read(r.dbias), read(gb))).toBeLessThan(1e-4);
+    // The diagonal tap sums back to the gain gradient: Σᵢ perExampleᵢ / B = dgain.
+    expect(maxDiff(read(np.sum(r.tap.perExample.ref, 0).div(3)), read(r.dgain.ref))).toBeLessThan(1e-5);
+    // K-FAC's diagonal rule: u = G / (mean(perExample²) + λ) on the first step.
+    const opt = kfac(1, { damping: 0.1 });
+    const F = read(np.mean(np.square(r.tap.perExample.ref), 0));
+    const G = read(r.dgain.ref);
+    const [u] = opt.update({ 'ln.gain': r.dgain }, opt.init({}), {}, { taps: { 'ln.gain': r.tap } });
+    expect(
+      maxDiff(
+        read(u['ln.gain']),
+        G.map((v, i) => -v / (F[i] + 0.1)),
+      ),
+    ).toBeLessThan(1e-5);
   });
 });

@@ -6,6 +6,9 @@
  *   u = (Γ + √λ/π I)⁻¹ G (Ā + π√λ I)⁻¹,   π² = (tr Ā / dim Ā) / (tr Γ / dim Γ).
  * Factors are exponential moving averages refreshed every `factorEvery` steps; inverses every
  * `inverseEvery` steps, by warm-started Newton–Schulz (matmul-only) with an exact fallback.
+ * Embedding tables (stored V×D, taps with one-hot inputs, `transposed`) get the same rule, whose
+ * input factor is then diagonal (token frequencies); vector parameters with per-example gradient
+ * taps (layer-norm gains) get the diagonal rule u = G/(F + λ), F = EMA of E[gᵢ²].
  * Weights without curvature taps pass through unchanged (route them to another optimizer).
  */
 import { numpy as np } from '@jax-js/jax';
@@ -64,6 +67,8 @@ interface LayerState {
 export interface KfacState {
   count: number;
   layers: Record<string, LayerState>;
+  /** Diagonal Fisher estimates of vector parameters (layer-norm gains). */
+  diag: Record<string, Tensor>;
 }
 
 const defaultBias = (w: string) => (w.endsWith('.w') ? `${w.slice(0, -2)}.b` : undefined);
@@ -96,22 +101,38 @@ export function scaleByKfac({
   klClip,
 }: KfacOptions = {}): GradientTransformation<KfacState> {
   return {
-    init: () => ({ count: 0, layers: {} }),
+    init: () => ({ count: 0, layers: {}, diag: {} }),
     update(grads, state, _params, ctx) {
       const taps = ctx?.taps ?? {};
       const layers = { ...state.layers };
+      const diag = { ...state.diag };
       const out: ParamDict = { ...grads };
       const preconditioned: string[] = [];
       const quads: Tensor[] = []; // ⟨u, G⟩ per preconditioned layer, for the KL clip
-      for (const [name, tap] of Object.entries(taps) as [string, CurvatureTap][]) {
+      for (const [name, anyTap] of Object.entries(taps)) {
         const raw = grads[name];
-        if (raw?.shape.length !== 2 && raw?.shape.length !== 4) continue;
-        // Conv kernels out×C×kh×kw are the out×(C·kh·kw) matrices their patches multiply.
+        if (!raw) continue;
+        if ('perExample' in anyTap) {
+          // Diagonal rule: u = G / (F + λ) with F = EMA of E[(per-example gradient)²].
+          const Fnew = np.mean(np.square(anyTap.perExample.ref), 0);
+          const prev = diag[name];
+          const F = prev ? prev.mul(decay).add(Fnew.mul(1 - decay)) : Fnew;
+          out[name] = raw.div(F.ref.add(damping));
+          diag[name] = F;
+          preconditioned.push(name);
+          continue;
+        }
+        const tap = anyTap;
+        if (raw.shape.length !== 2 && raw.shape.length !== 4) continue;
+        // Conv kernels out×C×kh×kw are the out×(C·kh·kw) matrices their patches multiply; tables
+        // stored in×out (embeddings) are the transpose of the map.
         const kernelShape = raw.shape;
-        const g =
-          raw.shape.length === 4
+        const g = tap.transposed
+          ? raw.transpose()
+          : raw.shape.length === 4
             ? raw.reshape([raw.shape[0], raw.shape[1] * raw.shape[2] * raw.shape[3]])
             : raw;
+        const restore = (U: Tensor) => (tap.transposed ? U.transpose() : U.reshape(kernelShape));
         const bias = biasOf(name);
         const hasBias = bias !== undefined && bias in grads;
         const a = augment(tap.a.ref, hasBias);
@@ -147,10 +168,10 @@ export function scaleByKfac({
         else Gmat.dispose();
         const inDim = g.shape[1];
         if (hasBias) {
-          out[name] = U.ref.slice([], [0, inDim]).reshape(kernelShape);
+          out[name] = restore(U.ref.slice([], [0, inDim]));
           out[bias] = U.slice([], [inDim, inDim + 1]).reshape([g.shape[0]]);
           preconditioned.push(bias);
-        } else out[name] = U.reshape(kernelShape);
+        } else out[name] = restore(U);
         preconditioned.push(name);
         layers[name] = layer;
       }
@@ -160,7 +181,7 @@ export function scaleByKfac({
         for (const k of preconditioned) out[k] = out[k].mul(nu.ref);
         nu.dispose();
       }
-      return [out, { count: state.count + 1, layers }];
+      return [out, { count: state.count + 1, layers, diag }];
     },
   };
 }
