@@ -22,7 +22,7 @@ import {
   NumericalError,
   polarNewtonSchulz,
 } from './matrix-functions.js';
-import type { CurvatureTap, GradientTransformation, ParamDict, Tensor } from './types.js';
+import type { GradientTransformation, ParamDict, Tensor } from './types.js';
 
 export interface KfacOptions {
   /** Tikhonov damping λ (default 1e-3). */
