@@ -8,15 +8,18 @@ import { enableThreads } from '../backend/threads.js';
 import { RieszError, UsageError } from '../errors.js';
 import { runDemo } from './demo.js';
 import { runNorm } from './norm.js';
+import { runTrain } from './train.js';
 
-const COMMANDS: Record<string, { run: (argv: string[], print: (s: string) => void) => void; help: string }> =
-  {
-    norm: {
-      run: runNorm,
-      help: 'norms of a linear map between inner-product spaces (see riesz norm --help)',
-    },
-    demo: { run: runDemo, help: 'three ways to a Frobenius-type norm; average vs maximal response' },
-  };
+type Command = { run: (argv: string[], print: (s: string) => void) => void | Promise<void>; help: string };
+
+const COMMANDS: Record<string, Command> = {
+  train: {
+    run: runTrain,
+    help: 'train on real data with an optimizer from a geometry (see riesz train --help)',
+  },
+  norm: { run: runNorm, help: 'norms of a linear map between inner-product spaces (see riesz norm --help)' },
+  demo: { run: runDemo, help: 'three ways to a Frobenius-type norm; average vs maximal response' },
+};
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -39,7 +42,7 @@ function threadCount(env: string | undefined): number | undefined {
   return n;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const print = (s: string) => process.stdout.write(`${s}\n`);
   const debug = argv.includes('--debug');
   try {
@@ -57,7 +60,7 @@ export function main(argv: string[]): number {
       throw new UsageError(`unknown command '${cmd}'; valid commands: ${Object.keys(COMMANDS).join(', ')}`);
     // Large products use every core (RIESZ_THREADS overrides; 1 keeps one thread).
     enableThreads(threadCount(process.env.RIESZ_THREADS));
-    command.run(rest, print);
+    await command.run(rest, print);
     return 0;
   } catch (e) {
     const err = e as Error;
@@ -71,4 +74,4 @@ export function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

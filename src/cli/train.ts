@@ -1,0 +1,116 @@
+/**
+ * `riesz train [--task T] [--optimizer O] [--steps N|--epochs E] [--batch B] [--lr X] [--seed S]
+ * [--device wasm|webgpu] [--out DIR] [--target-loss X] [--on-nan stop|skip] [--json]` — trains a model
+ * on real data and prints a summary; with --json the last stdout line is one JSON object.
+ */
+import { type DeviceName, initDevice } from '../backend/device.js';
+import { UsageError } from '../errors.js';
+import { train } from '../train/loop.js';
+import { OPTIMIZERS } from '../train/optimizers.js';
+import { loadTask, TASKS } from '../train/tasks.js';
+import { describeOptions, numberOption, type OptionSpec, parseArgs } from './args.js';
+import { fmt } from './table.js';
+
+export const trainOptions: Record<string, OptionSpec> = {
+  task: { type: 'string', value: 'T', help: `${TASKS.join(', ')} (default mnist-mlp)` },
+  optimizer: { type: 'string', value: 'O', help: `${OPTIMIZERS.join(', ')} (default kfac)` },
+  steps: { type: 'string', value: 'N', help: 'number of steps (overrides --epochs)' },
+  epochs: { type: 'string', value: 'E', help: "epochs (default: the task's, 1 for MNIST)" },
+  batch: { type: 'string', value: 'B', help: "batch size (default: the task's)" },
+  lr: { type: 'string', value: 'X', help: 'learning rate (default: tuned per task and optimizer)' },
+  seed: {
+    type: 'string',
+    value: 'S',
+    help: 'seed of initialisation, shuffling and Fisher sampling (default 0)',
+  },
+  device: { type: 'string', value: 'wasm|webgpu', help: 'jax-js device (default wasm)' },
+  out: { type: 'string', value: 'DIR', help: 'write metrics.jsonl, metrics.csv, summary.json, routing.txt' },
+  'target-loss': {
+    type: 'string',
+    value: 'X',
+    help: 'record time_to_target_s when the train loss first reaches X',
+  },
+  'on-nan': {
+    type: 'string',
+    value: 'stop|skip',
+    help: 'on a non-finite loss: stop with an error (default) or skip the step',
+  },
+  json: { type: 'boolean', help: 'make the last line of stdout one JSON object' },
+  quiet: { type: 'boolean', help: 'no progress lines' },
+  debug: { type: 'boolean', help: 'show stack traces on errors' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+function progressPrinter(quiet: boolean): (line: string, final: boolean) => void {
+  if (quiet) return () => {};
+  const tty = process.stderr.isTTY;
+  let lastPrint = 0;
+  return (line, final) => {
+    const now = performance.now();
+    if (tty) process.stderr.write(`\r${line}\u001b[K${final ? '\n' : ''}`);
+    else if (final || now - lastPrint > 5000) {
+      process.stderr.write(`${line}\n`);
+      lastPrint = now;
+    }
+  };
+}
+
+export async function runTrain(argv: string[], print: (s: string) => void): Promise<void> {
+  const { options, positionals } = parseArgs(argv, trainOptions, 'riesz train');
+  if (options.help) {
+    print(
+      `usage: riesz train [options]\n\nTrains on real data and prints a summary.\n\noptions:\n${describeOptions(trainOptions)}`,
+    );
+    return;
+  }
+  if (positionals.length > 0) throw new UsageError(`riesz train takes no operands, got '${positionals[0]}'`);
+  const onNan = String(options['on-nan'] ?? 'stop');
+  if (onNan !== 'stop' && onNan !== 'skip')
+    throw new UsageError(`--on-nan must be stop or skip, got '${onNan}'`);
+  const optimizer = String(options.optimizer ?? 'kfac');
+  if (!(OPTIMIZERS as readonly string[]).includes(optimizer)) {
+    throw new UsageError(`unknown optimizer '${optimizer}'; valid optimizers: ${OPTIMIZERS.join(', ')}`);
+  }
+  const positive = (name: string) => {
+    const v = options[name] === undefined ? undefined : numberOption(options[name], name, 0);
+    if (v !== undefined && !(v > 0)) throw new UsageError(`--${name} must be positive, got ${v}`);
+    return v;
+  };
+  const task = loadTask(String(options.task ?? 'mnist-mlp'));
+  await initDevice(String(options.device ?? 'wasm') as DeviceName);
+  const summary = train(task, {
+    optimizer,
+    lr: positive('lr'),
+    epochs: positive('epochs'),
+    steps: positive('steps'),
+    batch: positive('batch'),
+    seed: numberOption(options.seed, 'seed', 0),
+    targetLoss:
+      options['target-loss'] === undefined
+        ? undefined
+        : numberOption(options['target-loss'], 'target-loss', 0),
+    onNan,
+    out: options.out === undefined ? undefined : String(options.out),
+    progress: progressPrinter(Boolean(options.quiet)),
+  });
+  const { curve: _curve, ...result } = summary;
+  if (options.json) {
+    print(JSON.stringify(result));
+    return;
+  }
+  print(`riesz train — ${task.description}`);
+  print(
+    `  optimizer ${summary.optimizer} (lr ${summary.lr}), ${summary.steps} steps of batch ${summary.batch} (${fmt(summary.epochs, 3)} epochs)`,
+  );
+  print(
+    `  final train loss ${fmt(summary.final_train_loss, 5)}, test loss ${fmt(summary.final_test_loss, 5)}`,
+  );
+  if (summary.test_accuracy !== null) print(`  test accuracy ${(100 * summary.test_accuracy).toFixed(2)}%`);
+  print(`  wall ${summary.wall_s.toFixed(1)} s, ${summary.step_time_ms.toFixed(1)} ms per step`);
+  if (summary.target_loss !== null) {
+    print(
+      `  time to train loss ${summary.target_loss}: ${summary.time_to_target_s === null ? 'not reached' : `${summary.time_to_target_s.toFixed(2)} s`}`,
+    );
+  }
+  if (options.out) print(`  metrics in ${options.out}/`);
+}

@@ -1,0 +1,196 @@
+/**
+ * The training loop: seeded mini-batches, one forward/backward per step (with curvature taps when the
+ * optimizer needs them), the optimizer's update, a progress line with loss, throughput and ETA,
+ * evaluation at the end of each epoch, metrics to JSONL and CSV, the wall time at which the training
+ * loss first reaches a target, and a NaN/Inf policy (stop with a clear message, or skip the step).
+ */
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { numpy as np, random } from '@jax-js/jax';
+import { epochBatches, evalBatches } from '../data/dataset.js';
+import { RieszError } from '../errors.js';
+import { writeFileAtomic } from '../io/files.js';
+import { initMlp, mlpForward, mlpLossAndGrads } from '../nn/mlp.js';
+import { applyUpdates, disposeTree } from '../optim/base.js';
+import type { ParamDict } from '../optim/types.js';
+import { buildOptimizer } from './optimizers.js';
+import type { Task } from './tasks.js';
+
+export interface TrainOptions {
+  optimizer: string;
+  lr?: number;
+  epochs?: number;
+  /** Stop after this many steps (overrides epochs). */
+  steps?: number;
+  batch?: number;
+  seed?: number;
+  targetLoss?: number;
+  /** 'stop' (default) ends the run with an error on a non-finite loss; 'skip' drops that step. */
+  onNan?: 'stop' | 'skip';
+  /** Folder for metrics.jsonl, metrics.csv and summary.json. */
+  out?: string;
+  /** Progress lines go here (default: stderr when it is a terminal, else every 10%). */
+  progress?: (line: string, final: boolean) => void;
+  /** Evaluate on the test set every this many steps as well (default: at the end of each epoch). */
+  evalEvery?: number;
+}
+
+export interface TrainSummary {
+  task: string;
+  optimizer: string;
+  lr: number;
+  steps: number;
+  epochs: number;
+  batch: number;
+  final_train_loss: number;
+  final_test_loss: number;
+  test_accuracy: number | null;
+  wall_s: number;
+  step_time_ms: number;
+  time_to_target_s: number | null;
+  target_loss: number | null;
+  skipped_steps: number;
+  curve: { step: number; wall_s: number; train_loss: number; test_loss?: number; test_accuracy?: number }[];
+}
+
+export class TrainingError extends RieszError {
+  constructor(message: string) {
+    super('training', message);
+  }
+}
+
+function toArrays(task: Task, b: { x: Float32Array; y: Int32Array | Float32Array; size: number }) {
+  const x = np.array(b.x).reshape([b.size, task.train.xDim]);
+  const y =
+    b.y instanceof Int32Array
+      ? np.array(b.y, { dtype: np.int32 })
+      : np.array(b.y).reshape([b.size, task.train.yDim]);
+  return { x, y };
+}
+
+/** Mean loss and accuracy (classifiers) on the test set. Borrows params. */
+export function evaluate(task: Task, params: ParamDict): { loss: number; accuracy: number | null } {
+  let total = 0;
+  let correct = 0;
+  for (const b of evalBatches(task.test, 1000)) {
+    const { x, y } = toArrays(task, b);
+    const { out, caches } = mlpForward(params, x, task.spec);
+    disposeTree(caches);
+    if (task.classifier) {
+      const pred = np.argmax(out.ref, -1).dataSync() as Int32Array;
+      const labels = b.y as Int32Array;
+      for (let i = 0; i < b.size; i++) if (pred[i] === labels[i]) correct++;
+    }
+    total += (task.loss.value(out, y).dataSync() as Float32Array)[0] * b.size;
+  }
+  return { loss: total / task.test.n, accuracy: task.classifier ? correct / task.test.n : null };
+}
+
+export function train(task: Task, o: TrainOptions): TrainSummary {
+  const lr = o.lr ?? task.lr[o.optimizer] ?? 1e-3;
+  const batch = o.batch ?? task.batch;
+  const seed = o.seed ?? 0;
+  const stepsPerEpoch = Math.floor(task.train.n / batch);
+  const totalSteps = o.steps ?? (o.epochs ?? task.epochs) * stepsPerEpoch;
+  let params = initMlp(task.spec, seed);
+  const built = buildOptimizer(o.optimizer, lr, params, task.spec, { klClip: task.klClip });
+  let state = built.opt.init(params);
+  const curve: TrainSummary['curve'] = [];
+  const rows: string[] = [];
+  const start = performance.now();
+  let step = 0;
+  let lastLoss = Number.NaN;
+  let reached: number | null = null;
+  let skipped = 0;
+  let stepTimes = 0;
+  const report = o.progress ?? (() => {});
+  outer: for (let epoch = 0; step < totalSteps; epoch++) {
+    for (const b of epochBatches(task.train, batch, seed, epoch)) {
+      if (step >= totalSteps) break outer;
+      const t0 = performance.now();
+      const { x, y } = toArrays(task, b);
+      const r = mlpLossAndGrads(params, x, y, task.spec, task.loss, {
+        fisher: built.fisher,
+        key: built.fisher === 'true' ? random.key(seed * 1000003 + step) : undefined,
+      });
+      const loss = (r.loss.dataSync() as Float32Array)[0];
+      if (!Number.isFinite(loss)) {
+        disposeTree(r.grads);
+        disposeTree(r.taps);
+        if (o.onNan === 'skip') {
+          skipped++;
+          step++;
+          continue;
+        }
+        throw new TrainingError(
+          `${o.optimizer} on ${task.name}: the training loss became ${loss} at step ${step} (lr ${lr}); ` +
+            `lower --lr, or pass --on-nan skip to drop such steps`,
+        );
+      }
+      const [u, s] = built.opt.update(r.grads, state, params, { taps: r.taps });
+      state = s;
+      params = applyUpdates(params, u);
+      disposeTree(r.taps);
+      stepTimes += performance.now() - t0;
+      step++;
+      lastLoss = loss;
+      const wall = (performance.now() - start) / 1000;
+      if (reached === null && o.targetLoss !== undefined && loss <= o.targetLoss) reached = wall;
+      const point: TrainSummary['curve'][number] = { step, wall_s: wall, train_loss: loss };
+      const endOfEpoch = step % stepsPerEpoch === 0 || step === totalSteps;
+      if (endOfEpoch || (o.evalEvery && step % o.evalEvery === 0)) {
+        const ev = evaluate(task, params);
+        point.test_loss = ev.loss;
+        if (ev.accuracy !== null) point.test_accuracy = ev.accuracy;
+      }
+      curve.push(point);
+      rows.push(JSON.stringify(point));
+      const rate = step / wall;
+      const eta = (totalSteps - step) / rate;
+      report(
+        `${o.optimizer} ${task.name}  step ${step}/${totalSteps}  loss ${loss.toFixed(4)}  ${rate.toFixed(1)} steps/s  ETA ${eta.toFixed(0)}s` +
+          (point.test_accuracy !== undefined ? `  test acc ${(100 * point.test_accuracy).toFixed(2)}%` : ''),
+        step === totalSteps,
+      );
+    }
+  }
+  const wall = (performance.now() - start) / 1000;
+  const last = [...curve].reverse().find((p) => p.test_loss !== undefined);
+  const summary: TrainSummary = {
+    task: task.name,
+    optimizer: o.optimizer,
+    lr,
+    steps: step,
+    epochs: step / stepsPerEpoch,
+    batch,
+    final_train_loss: lastLoss,
+    final_test_loss: last?.test_loss ?? Number.NaN,
+    test_accuracy: last?.test_accuracy ?? null,
+    wall_s: wall,
+    step_time_ms: step > 0 ? stepTimes / step : 0,
+    time_to_target_s: reached,
+    target_loss: o.targetLoss ?? null,
+    skipped_steps: skipped,
+    curve,
+  };
+  disposeTree(params);
+  disposeTree(state);
+  if (o.out) writeMetrics(o.out, summary, rows, built.table);
+  return summary;
+}
+
+function writeMetrics(dir: string, s: TrainSummary, jsonl: string[], table: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, 'metrics.jsonl'), `${jsonl.join('\n')}\n`);
+  const csv = [
+    'step,wall_s,train_loss,test_loss,test_accuracy',
+    ...s.curve.map((p) =>
+      [p.step, p.wall_s, p.train_loss, p.test_loss ?? '', p.test_accuracy ?? ''].join(','),
+    ),
+  ];
+  writeFileAtomic(join(dir, 'metrics.csv'), `${csv.join('\n')}\n`);
+  const { curve: _curve, ...rest } = s;
+  writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(rest, null, 2)}\n`);
+  writeFileAtomic(join(dir, 'routing.txt'), `${table}\n`);
+}

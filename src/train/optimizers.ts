@@ -1,0 +1,92 @@
+/**
+ * The optimizers `riesz train` knows, each with the routing the brief asks for: matrix methods
+ * (Muon, Shampoo, Pion) take the hidden weight matrices and AdamW the rest (biases, the output head);
+ * K-FAC and Muon-in-K-FAC-metrics precondition every dense layer (biases folded into the factors).
+ */
+import { UsageError } from '../errors.js';
+import { layerName, type MlpSpec } from '../nn/mlp.js';
+import { adam, adamw, frobenius, kfac, momentum, muon, muonKfac, sgd, shampoo } from '../optim/alias.js';
+import { pion } from '../optim/geometry-transforms.js';
+import { multiTransform, routeAll, routingTable } from '../optim/partition.js';
+import type { GradientTransformation, ParamDict } from '../optim/types.js';
+
+export const OPTIMIZERS = [
+  'sgd',
+  'momentum',
+  'adam',
+  'adamw',
+  'frobenius-identity',
+  'kfac',
+  'shampoo',
+  'muon',
+  'muon-kfac',
+  'pion',
+] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+export interface BuiltOptimizer {
+  opt: GradientTransformation<unknown>;
+  /** Curvature taps the optimizer needs from the model. */
+  fisher: 'true' | 'none';
+  /** Who gets which method. */
+  table: string;
+}
+
+export function buildOptimizer(
+  name: string,
+  lr: number,
+  params: ParamDict,
+  spec: MlpSpec,
+  { klClip }: { klClip?: number } = {},
+): BuiltOptimizer {
+  if (!(OPTIMIZERS as readonly string[]).includes(name)) {
+    throw new UsageError(`unknown optimizer '${name}'; valid optimizers: ${OPTIMIZERS.join(', ')}`);
+  }
+  const head = [`${layerName(spec.sizes.length - 2)}.w`];
+  const everything = (
+    opt: GradientTransformation<unknown>,
+    label: string,
+    fisher: 'true' | 'none' = 'none',
+  ) => ({
+    opt,
+    fisher,
+    table: routingTable(params, Object.fromEntries(Object.keys(params).map((k) => [k, label]))),
+  });
+  const routed = (method: GradientTransformation<unknown>, label: string) => {
+    const labels = routeAll(params, { head, matrixLabel: label, fallbackLabel: 'adamw' });
+    return {
+      opt: multiTransform({ [label]: method, adamw: adamw(1e-3, { weightDecay: 0 }) }, labels),
+      fisher: 'none' as const,
+      table: routingTable(params, labels),
+    };
+  };
+  switch (name as OptimizerName) {
+    case 'sgd':
+      return everything(sgd(lr), 'sgd');
+    case 'momentum':
+      return everything(momentum(lr, { decay: 0.9 }), 'momentum');
+    case 'adam':
+      return everything(adam(lr), 'adam');
+    case 'adamw':
+      return everything(adamw(lr, { weightDecay: 1e-4 }), 'adamw');
+    case 'frobenius-identity':
+      return everything(frobenius(lr), 'frobenius (V = W = I)');
+    case 'kfac':
+      // The KL clip (as in kfac-pytorch) keeps early natural-gradient steps from overshooting:
+      // MNIST MLP, 1 epoch: lr 0.2 with clip 0.01 reaches 97.6%, lr ≥ 0.15 without it diverges.
+      return everything(kfac(lr, { klClip }), 'kfac', 'true');
+    case 'muon-kfac':
+      return everything(
+        muonKfac(lr, { klClip: klClip === undefined ? undefined : { lr, max: klClip } }),
+        'muon-kfac',
+        'true',
+      );
+    case 'shampoo':
+      return routed(shampoo(lr), 'shampoo');
+    case 'muon':
+      return routed(muon(lr), 'muon');
+    case 'pion':
+      // Pion emits its (already scaled) rotation step itself.
+      return routed(pion({ lr }), 'pion');
+  }
+}

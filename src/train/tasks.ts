@@ -1,0 +1,117 @@
+/**
+ * The training tasks of `riesz train`: data, model and loss, with per-optimizer default learning
+ * rates (tuned on short runs; see README "Training").
+ */
+
+import type { Dataset } from '../data/dataset.js';
+import { linregAniso } from '../data/linreg.js';
+import { loadMnist } from '../data/mnist.js';
+import { UsageError } from '../errors.js';
+import { type Loss, sigmoidCrossEntropy, softmaxCrossEntropy, squaredError } from '../nn/losses.js';
+import type { MlpSpec } from '../nn/mlp.js';
+
+export interface Task {
+  name: string;
+  description: string;
+  spec: MlpSpec;
+  loss: Loss;
+  classifier: boolean;
+  train: Dataset;
+  test: Dataset;
+  batch: number;
+  epochs: number;
+  /** Learning rate per optimizer name. */
+  lr: Record<string, number>;
+  /** K-FAC's KL clip for this task (none: unclipped natural-gradient steps, as on linreg-aniso). */
+  klClip?: number;
+}
+
+export const TASKS = ['mnist-mlp', 'mnist-autoencoder', 'linreg-aniso'] as const;
+export type TaskName = (typeof TASKS)[number];
+
+function mnistAs(kind: 'labels' | 'images'): { train: Dataset; test: Dataset } {
+  const m = loadMnist();
+  const conv = (s: typeof m.train): Dataset =>
+    kind === 'labels'
+      ? { n: s.n, x: s.images, xDim: 784, y: s.labels, yDim: 1 }
+      : { n: s.n, x: s.images, xDim: 784, y: s.images, yDim: 784 };
+  return { train: conv(m.train), test: conv(m.test) };
+}
+
+export function loadTask(name: string): Task {
+  switch (name as TaskName) {
+    case 'mnist-mlp':
+      return {
+        name,
+        description: 'MNIST digits, MLP 784-256-10 (relu), softmax cross-entropy',
+        spec: { sizes: [784, 256, 10], activation: 'relu' },
+        loss: softmaxCrossEntropy,
+        classifier: true,
+        ...mnistAs('labels'),
+        batch: 128,
+        epochs: 1,
+        klClip: 0.01,
+        lr: {
+          sgd: 0.1,
+          momentum: 0.05,
+          adam: 1e-3,
+          adamw: 1e-3,
+          'frobenius-identity': 0.1,
+          kfac: 0.2,
+          shampoo: 1e-3,
+          muon: 0.02,
+          'muon-kfac': 0.05,
+          pion: 0.05,
+        },
+      };
+    case 'mnist-autoencoder':
+      return {
+        name,
+        description: 'MNIST deep autoencoder 784-1000-500-250-30 mirrored (sigmoid), sigmoid cross-entropy',
+        spec: { sizes: [784, 1000, 500, 250, 30, 250, 500, 1000, 784], activation: 'sigmoid' },
+        loss: sigmoidCrossEntropy,
+        classifier: false,
+        ...mnistAs('images'),
+        batch: 1000,
+        epochs: 1,
+        klClip: 0.01,
+        lr: {
+          sgd: 0.1,
+          momentum: 0.01,
+          adam: 1e-3,
+          adamw: 1e-3,
+          'frobenius-identity': 0.1,
+          kfac: 0.1,
+          shampoo: 1e-3,
+          muon: 0.02,
+          'muon-kfac': 0.05,
+          pion: 0.05,
+        },
+      };
+    case 'linreg-aniso':
+      return {
+        name,
+        description: 'linear regression, 16 inputs with covariance condition number 10⁴, squared error',
+        spec: { sizes: [16, 4], output: 'identity' },
+        loss: squaredError,
+        classifier: false,
+        ...linregAniso(),
+        batch: 256,
+        epochs: 4,
+        lr: {
+          sgd: 1e-4,
+          momentum: 5e-5,
+          adam: 1e-2,
+          adamw: 1e-2,
+          'frobenius-identity': 1e-4,
+          kfac: 1,
+          shampoo: 1e-2,
+          muon: 0.05,
+          'muon-kfac': 0.05,
+          pion: 1e-4,
+        },
+      };
+    default:
+      throw new UsageError(`unknown task '${name}'; valid tasks: ${TASKS.join(', ')}`);
+  }
+}
