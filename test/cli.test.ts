@@ -97,7 +97,7 @@ describe('riesz norm', () => {
         2,
       ],
       [['norm', join(dir, 'nope.npy')], /nope\.npy: no such file/, 1],
-      [['frobnicate'], /unknown command 'frobnicate'; valid commands: train, norm, demo/, 2],
+      [['frobnicate'], /unknown command 'frobnicate'; valid commands: train, compare, norm, demo/, 2],
     ];
     for (const [args, msg, code] of cases) {
       const r = riesz(...args);

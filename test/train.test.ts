@@ -106,12 +106,37 @@ describe('riesz train', () => {
     expect(readFileSync(join(dir, 'metrics.csv'), 'utf8').split('\n')[0]).toBe(
       'step,wall_s,train_loss,test_loss,test_accuracy',
     );
-    expect(readFileSync(join(dir, 'routing.txt'), 'utf8')).toMatch(/fc0\.w\s+4×16\s+adamw/);
+    expect(readFileSync(join(dir, 'routing.txt'), 'utf8')).toMatch(/fc0\.w\s+4×16\s+muon/);
+    expect(readFileSync(join(dir, 'routing.txt'), 'utf8')).toMatch(/fc0\.b\s+4\s+adamw/);
   });
   it('trains on real MNIST and reports test accuracy', () => {
     const j = trainJson('--task', 'mnist-mlp', '--optimizer', 'adam', '--steps', '30');
     expect(j.test_accuracy).toBeGreaterThan(0.6);
   }, 60_000);
+  it('riesz compare writes curves, SVG and PNG plots and a Markdown table', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'riesz-compare-'));
+    const r = riesz(
+      'compare',
+      '--task',
+      'linreg-aniso',
+      '--optimizers',
+      'sgd,kfac',
+      '--steps',
+      '10',
+      '--out',
+      dir,
+      '--quiet',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| optimizer \| lr \| steps \| final train loss/);
+    expect(r.stdout).toMatch(/\| kfac \| 1 \| 10 \|/);
+    const csv = readFileSync(join(dir, 'curves.csv'), 'utf8').trim().split('\n');
+    expect(csv.length).toBe(1 + 2 * 10);
+    expect(readFileSync(join(dir, 'loss-vs-step.svg'), 'utf8')).toMatch(/<svg[^>]*>[\s\S]*kfac/);
+    const png = readFileSync(join(dir, 'loss-vs-time.png'));
+    expect(Array.from(png.subarray(0, 4))).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toMatch(/!\[loss vs steps\]\(loss-vs-step\.png\)/);
+  });
   it('names the valid tasks and optimizers on a typo', () => {
     expect(riesz('train', '--task', 'mnist').stderr).toMatch(
       /unknown task 'mnist'; valid tasks: mnist-mlp, mnist-autoencoder, linreg-aniso/,

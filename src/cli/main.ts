@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { enableThreads } from '../backend/threads.js';
 import { RieszError, UsageError } from '../errors.js';
+import { runCompare } from './compare.js';
 import { runDemo } from './demo.js';
 import { runNorm } from './norm.js';
 import { runTrain } from './train.js';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
     run: runTrain,
     help: 'train on real data with an optimizer from a geometry (see riesz train --help)',
   },
+  compare: { run: runCompare, help: 'train several optimizers on one task; curves, plots and a table' },
   norm: { run: runNorm, help: 'norms of a linear map between inner-product spaces (see riesz norm --help)' },
   demo: { run: runDemo, help: 'three ways to a Frobenius-type norm; average vs maximal response' },
 };

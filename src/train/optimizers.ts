@@ -42,7 +42,8 @@ export function buildOptimizer(
   if (!(OPTIMIZERS as readonly string[]).includes(name)) {
     throw new UsageError(`unknown optimizer '${name}'; valid optimizers: ${OPTIMIZERS.join(', ')}`);
   }
-  const head = [`${layerName(spec.sizes.length - 2)}.w`];
+  // The output head goes to AdamW — unless it is the only layer (a linear model).
+  const head = spec.sizes.length > 2 ? [`${layerName(spec.sizes.length - 2)}.w`] : [];
   const everything = (
     opt: GradientTransformation<unknown>,
     label: string,

@@ -1,0 +1,154 @@
+/**
+ * `riesz compare --task T --optimizers a,b,c [--steps N|--epochs E] [--target-loss X] [--out DIR]
+ * [--seed S] [--json]` — trains each optimizer on the same task (same seed, same batches) and writes
+ * curves (curves.csv, curves.json), plots of loss against steps and against wall time (SVG and PNG)
+ * and a Markdown summary (summary.md), which it also prints.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { initDevice } from '../backend/device.js';
+import { UsageError } from '../errors.js';
+import { writeFileAtomic } from '../io/files.js';
+import { type TrainSummary, train } from '../train/loop.js';
+import { OPTIMIZERS } from '../train/optimizers.js';
+import { lossChartSvg, svgToPng } from '../train/plot.js';
+import { loadTask, TASKS } from '../train/tasks.js';
+import { describeOptions, numberOption, type OptionSpec, parseArgs } from './args.js';
+
+export const compareOptions: Record<string, OptionSpec> = {
+  task: { type: 'string', value: 'T', help: `${TASKS.join(', ')} (default mnist-mlp)` },
+  optimizers: {
+    type: 'string',
+    value: 'a,b,c',
+    help: `comma-separated, from ${OPTIMIZERS.join(', ')} (default sgd,adam,kfac)`,
+  },
+  steps: { type: 'string', value: 'N', help: 'steps per optimizer (overrides --epochs)' },
+  epochs: { type: 'string', value: 'E', help: "epochs per optimizer (default: the task's)" },
+  'target-loss': {
+    type: 'string',
+    value: 'X',
+    help: 'report the wall time at which each reaches train loss X',
+  },
+  seed: { type: 'string', value: 'S', help: 'seed (default 0), shared by all optimizers' },
+  out: { type: 'string', value: 'DIR', help: 'output folder (default riesz-compare-<task>)' },
+  json: { type: 'boolean', help: 'make the last line of stdout one JSON object with every summary' },
+  quiet: { type: 'boolean', help: 'no progress lines' },
+  debug: { type: 'boolean', help: 'show stack traces on errors' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+const num = (x: number | null | undefined, digits = 4) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : Number(x.toPrecision(digits)).toString();
+
+/** The Markdown table of a comparison. */
+export function summaryTable(rows: TrainSummary[]): string {
+  const header = [
+    'optimizer',
+    'lr',
+    'steps',
+    'final train loss',
+    'test loss',
+    'test accuracy',
+    'time to target (s)',
+    'ms / step',
+    'wall (s)',
+  ];
+  const lines = rows.map((r) => [
+    r.optimizer,
+    String(r.lr),
+    String(r.steps),
+    num(r.final_train_loss),
+    num(r.final_test_loss),
+    r.test_accuracy === null ? '—' : `${(100 * r.test_accuracy).toFixed(2)}%`,
+    r.target_loss === null
+      ? '—'
+      : r.time_to_target_s === null
+        ? 'not reached'
+        : r.time_to_target_s.toFixed(2),
+    r.step_time_ms.toFixed(1),
+    r.wall_s.toFixed(1),
+  ]);
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...lines.map((l) => `| ${l.join(' | ')} |`),
+  ].join('\n');
+}
+
+export async function runCompare(argv: string[], print: (s: string) => void): Promise<void> {
+  const { options, positionals } = parseArgs(argv, compareOptions, 'riesz compare');
+  if (options.help) {
+    print(`usage: riesz compare [options]\n\n${describeOptions(compareOptions)}`);
+    return;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`riesz compare takes no operands, got '${positionals[0]}'`);
+  const names = String(options.optimizers ?? 'sgd,adam,kfac')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const n of names) {
+    if (!(OPTIMIZERS as readonly string[]).includes(n))
+      throw new UsageError(`unknown optimizer '${n}'; valid optimizers: ${OPTIMIZERS.join(', ')}`);
+  }
+  const task = loadTask(String(options.task ?? 'mnist-mlp'));
+  await initDevice('wasm');
+  const out = String(options.out ?? `riesz-compare-${task.name}`);
+  mkdirSync(out, { recursive: true });
+  const quiet = Boolean(options.quiet);
+  const results: TrainSummary[] = [];
+  for (const optimizer of names) {
+    results.push(
+      train(task, {
+        optimizer,
+        steps: options.steps === undefined ? undefined : numberOption(options.steps, 'steps', 0),
+        epochs: options.epochs === undefined ? undefined : numberOption(options.epochs, 'epochs', 0),
+        seed: numberOption(options.seed, 'seed', 0),
+        targetLoss:
+          options['target-loss'] === undefined
+            ? undefined
+            : numberOption(options['target-loss'], 'target-loss', 0),
+        out: join(out, optimizer),
+        progress: quiet ? () => {} : (line, final) => final && process.stderr.write(`${line}\n`),
+      }),
+    );
+  }
+  const csv = ['optimizer,step,wall_s,train_loss,test_loss,test_accuracy'];
+  for (const r of results)
+    for (const p of r.curve)
+      csv.push(
+        [r.optimizer, p.step, p.wall_s, p.train_loss, p.test_loss ?? '', p.test_accuracy ?? ''].join(','),
+      );
+  writeFileAtomic(join(out, 'curves.csv'), `${csv.join('\n')}\n`);
+  writeFileAtomic(
+    join(out, 'curves.json'),
+    `${JSON.stringify(results.map((r) => ({ optimizer: r.optimizer, lr: r.lr, curve: r.curve })))}\n`,
+  );
+  for (const [axis, title] of [
+    ['step', 'steps'],
+    ['time', 'wall time (s)'],
+  ] as const) {
+    const points = results.flatMap((r) =>
+      r.curve.map((p) => ({
+        optimizer: r.optimizer,
+        x: axis === 'step' ? p.step : p.wall_s,
+        loss: p.train_loss,
+      })),
+    );
+    const svg = await lossChartSvg(points, `${task.name}: training loss`, title);
+    writeFileAtomic(join(out, `loss-vs-${axis}.svg`), svg);
+    writeFileAtomic(join(out, `loss-vs-${axis}.png`), svgToPng(svg));
+  }
+  const table = summaryTable(results);
+  writeFileAtomic(
+    join(out, 'summary.md'),
+    `# ${task.description}\n\n${table}\n\n![loss vs steps](loss-vs-step.png)\n![loss vs time](loss-vs-time.png)\n`,
+  );
+  if (options.json) {
+    print(JSON.stringify({ task: task.name, out, results: results.map(({ curve: _c, ...r }) => r) }));
+    return;
+  }
+  print(`riesz compare — ${task.description}\n`);
+  print(table);
+  print(`\n  curves, plots (SVG, PNG) and summary.md in ${out}/`);
+}
