@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { frobeniusNorm as euclidean, zeros } from '../linalg/matrix.js';
 import { Rng } from '../linalg/random.js';
 import { singularValues } from '../linalg/svd.js';
-import { type ConvKernel, convSingularValues } from './conv-spectrum.js';
+import { type ConvKernel, convNormalize, convSingularValues } from './conv-spectrum.js';
 
 /** The layer as an explicit (c_out·n_h·n_w)×(c_in·n_h·n_w) matrix, straight from the definition. */
 function denseConv(K: ConvKernel, nh: number, nw: number) {
@@ -88,5 +88,19 @@ describe('singular values of circular convolutions (MATH.md §10)', () => {
     expect(() => convSingularValues({ cOut: 2, cIn: 1, kh: 3, kw: 3, re: new Float64Array(9) }, 8)).toThrow(
       /needs 18 entries/,
     );
+  });
+  it('ConvNorm-style normalisation makes every singular value 1 (real kernels stay real)', () => {
+    for (const complex of [false, true]) {
+      const K = randomKernel(new Rng(11), 3, 2, 3, 3, complex);
+      const N = convNormalize(K, 6, 5);
+      expect([N.kh, N.kw]).toEqual([6, 5]);
+      if (!complex) expect(N.im).toBeNull();
+      const s = convSingularValues(N, 6, 5).values;
+      expect(s.length).toBe(2 * 30);
+      for (const v of s) expect(Math.abs(v - 1)).toBeLessThan(1e-10);
+      // With ε > 0 the largest singular values stay just below 1 and nothing exceeds it.
+      for (const v of convSingularValues(convNormalize(K, 6, 5, 1e-2), 6, 5).values)
+        expect(v).toBeLessThan(1);
+    }
   });
 });

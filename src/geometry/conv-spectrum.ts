@@ -11,7 +11,8 @@
  * an FFT of the zero-padded kernel for the small kernels of convolutional networks.
  */
 import { ShapeError } from '../errors.js';
-import { zeros } from '../linalg/matrix.js';
+import { matmul } from '../linalg/gemm.js';
+import { conjTranspose, diag, type Matrix, zeros } from '../linalg/matrix.js';
 import { svd } from '../linalg/svd.js';
 
 /** A convolution kernel, row-major over [c_out][c_in][k_h][k_w]; complex when `im` is given. */
@@ -40,6 +41,30 @@ export interface ConvSpectrum {
  * @example convSingularValues({ cOut: 1, cIn: 1, kh: 1, kw: 2, re: Float64Array.of(1, 1) }, 4, 4).operatorNorm // 2
  */
 export function convSingularValues(K: ConvKernel, nh: number, nw = nh): ConvSpectrum {
+  const values: number[] = [];
+  let best = -1;
+  let argmax: [number, number] = [0, 0];
+  forEachFrequency(K, nh, nw, (u, v, P) => {
+    const s = svd(P).s;
+    for (const x of s) values.push(x);
+    if (s[0] > best) {
+      best = s[0];
+      argmax = [u, v];
+    }
+  });
+  const sorted = Float64Array.from(values).sort().reverse();
+  let k2 = 0;
+  for (let q = 0; q < K.re.length; q++) k2 += K.re[q] ** 2 + (K.im ? K.im[q] ** 2 : 0);
+  return { values: sorted, operatorNorm: best, argmax, frobeniusNorm: Math.sqrt(nh * nw * k2) };
+}
+
+/** Calls f(u, v, P(u, v)) for every frequency, P the c_out×c_in response matrix (complex). */
+function forEachFrequency(
+  K: ConvKernel,
+  nh: number,
+  nw: number,
+  f: (u: number, v: number, P: Matrix) => void,
+): void {
   const { cOut, cIn, kh, kw } = K;
   const size = cOut * cIn * kh * kw;
   if (K.re.length !== size || (K.im && K.im.length !== size)) {
@@ -47,9 +72,6 @@ export function convSingularValues(K: ConvKernel, nh: number, nw = nh): ConvSpec
   }
   if (kh > nh || kw > nw)
     throw new ShapeError(`conv kernel ${kh}×${kw} is larger than the ${nh}×${nw} input`);
-  const values: number[] = [];
-  let best = -1;
-  let argmax: [number, number] = [0, 0];
   // Twiddles ω^{ua} for every frequency and tap.
   const cosH = new Float64Array(nh * kh);
   const sinH = new Float64Array(nh * kh);
@@ -96,16 +118,45 @@ export function convSingularValues(K: ConvKernel, nh: number, nw = nh): ConvSpec
           P.im![o * cIn + c] = si;
         }
       }
-      const s = svd(P).s;
-      for (const x of s) values.push(x);
-      if (s[0] > best) {
-        best = s[0];
-        argmax = [u, v];
-      }
+      f(u, v, P);
     }
   }
-  const sorted = Float64Array.from(values).sort().reverse();
-  let k2 = 0;
-  for (let q = 0; q < size; q++) k2 += K.re[q] ** 2 + (K.im ? K.im[q] ** 2 : 0);
-  return { values: sorted, operatorNorm: best, argmax, frobeniusNorm: Math.sqrt(nh * nw * k2) };
+}
+
+/**
+ * ConvNorm-style channel normalisation in the Fourier domain (MATH.md §10): every frequency's
+ * response P(u, v) = U Σ Qᴴ is replaced by U diag(σ/√(σ² + ε)) Qᴴ — the polar factor when ε = 0 —
+ * so that the layer acts as an isometry (all singular values 1, or just below for small σ when
+ * ε > 0). The result is the n_h×n_w kernel whose DFT is the normalised response (its support is the
+ * whole image), real when K is real.
+ * @example convSingularValues(convNormalize(K, 8), 8).values // all ≈ 1
+ */
+export function convNormalize(K: ConvKernel, nh: number, nw = nh, eps = 0): ConvKernel {
+  const { cOut, cIn } = K;
+  const n = nh * nw;
+  const out = { re: new Float64Array(cOut * cIn * n), im: new Float64Array(cOut * cIn * n) };
+  forEachFrequency(K, nh, nw, (u, v, P) => {
+    const { U, s, V } = svd(P);
+    const US = matmul(
+      U,
+      diag(Array.from(s, (x) => (eps === 0 ? (x > 0 ? 1 : 0) : x / Math.sqrt(x * x + eps)))),
+    );
+    const Ph = matmul(US, conjTranspose(V));
+    // Inverse DFT: K̂[o, c, i, j] = (1/n) Σ_{u,v} P̂(u, v)[o, c] ω^{−(ui + vj)}.
+    for (let i = 0; i < nh; i++) {
+      for (let j = 0; j < nw; j++) {
+        const t = -2 * Math.PI * (((u * i) % nh) / nh + ((v * j) % nw) / nw);
+        const wr = Math.cos(t) / n;
+        const wi = Math.sin(t) / n;
+        for (let q = 0; q < cOut * cIn; q++) {
+          const pr = Ph.re[q];
+          const pi = Ph.im ? Ph.im[q] : 0;
+          const idx = q * n + i * nw + j;
+          out.re[idx] += pr * wr - pi * wi;
+          out.im[idx] += pr * wi + pi * wr;
+        }
+      }
+    }
+  });
+  return { cOut, cIn, kh: nh, kw: nw, re: out.re, im: K.im ? out.im : null };
 }
