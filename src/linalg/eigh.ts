@@ -170,11 +170,13 @@ function tridiagonalize(A: Matrix, wantQ: boolean): Tridiagonal {
   }
   if (!wantQ) return { d, e, Q: null };
   const complex = A.im !== null;
-  const Q = zeros(n, n, true);
+  const Q = zeros(n, n, complex);
   for (let i = 0; i < n; i++) Q.re[i * n + i] = 1;
-  // Q = H₀ H₁ ⋯ H_K, built from the right end: Q ← H_k Q.
+  // Q = H₀ H₁ ⋯ H_K, built from the right end: Q ← H_k Q (real matrices skip every imaginary part).
   const rr = new Float64Array(n);
   const ri = new Float64Array(n);
+  const qre = Q.re;
+  const qim = Q.im;
   for (let t = vs.length - 1; t >= 0; t--) {
     const { k, vr, vi, tau } = vs[t];
     const len = n - k - 1;
@@ -184,10 +186,14 @@ function tridiagonalize(A: Matrix, wantQ: boolean): Tridiagonal {
     for (let i = 0; i < len; i++) {
       const row = (k + 1 + i) * n;
       const a = vr[i];
+      if (!qim) {
+        for (let j = 0; j < n; j++) rr[j] += a * qre[row + j];
+        continue;
+      }
       const b = -vi[i];
       for (let j = 0; j < n; j++) {
-        const qr = Q.re[row + j];
-        const qi = Q.im![row + j];
+        const qr = qre[row + j];
+        const qi = qim[row + j];
         rr[j] += a * qr - b * qi;
         ri[j] += a * qi + b * qr;
       }
@@ -195,23 +201,27 @@ function tridiagonalize(A: Matrix, wantQ: boolean): Tridiagonal {
     for (let i = 0; i < len; i++) {
       const row = (k + 1 + i) * n;
       const a = tau * vr[i];
+      if (!qim) {
+        for (let j = 0; j < n; j++) qre[row + j] -= a * rr[j];
+        continue;
+      }
       const b = tau * vi[i];
       for (let j = 0; j < n; j++) {
-        Q.re[row + j] -= a * rr[j] - b * ri[j];
-        Q.im![row + j] -= a * ri[j] + b * rr[j];
+        qre[row + j] -= a * rr[j] - b * ri[j];
+        qim[row + j] -= a * ri[j] + b * rr[j];
       }
     }
   }
-  // Q ← Q diag(δ)
+  // Q ← Q diag(δ) (δ = ±1 for real matrices)
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < n; c++) {
-      const qr = Q.re[r * n + c];
-      const qi = Q.im![r * n + c];
-      Q.re[r * n + c] = qr * dr[c] - qi * di[c];
-      Q.im![r * n + c] = qr * di[c] + qi * dr[c];
+      const qr = qre[r * n + c];
+      const qi = qim ? qim[r * n + c] : 0;
+      qre[r * n + c] = qr * dr[c] - qi * di[c];
+      if (qim) qim[r * n + c] = qr * di[c] + qi * dr[c];
     }
   }
-  return { d, e, Q: complex ? Q : { rows: n, cols: n, re: Q.re, im: null } };
+  return { d, e, Q };
 }
 
 /**

@@ -1,14 +1,19 @@
 /**
  * Shampoo (MATH.md §8): per weight G (out×in), statistics L = Σ G Gᵀ and R = Σ Gᵀ G, and the step
  * L^{−1/4} G R^{−1/4}. With one step's statistics it is the polar factor U Qᵀ of G — Muon's direction.
- * Inverse fourth roots come from the coupled Newton iteration (matmul-only), refreshed every
- * `updateEvery` steps with damping ε·(tr/dim)·I. The step is grafted to Adam's: rescaled per weight
+ * Inverse fourth roots come from a symmetric eigendecomposition in f64 on the host, refreshed every
+ * `updateEvery` steps with damping ε·(tr/dim)·I (the coupled Newton iteration in float32 on the device
+ * diverged on MNIST's statistics, and jax-js's Wasm matmul is ~20× slower than riesz's kernels). The step is grafted to Adam's: rescaled per weight
  * to the Frobenius norm Adam's update would have, which fixes its size (Shampoo fixes the direction).
  */
 import { numpy as np } from '@jax-js/jax';
+import { matmul } from '../linalg/gemm.js';
+import { hermitianFunction } from '../linalg/matfun.js';
+import { frobeniusNorm, type Matrix, transpose } from '../linalg/matrix.js';
 import { type AdamState, scaleByAdam } from './base.js';
-import { inverseRootNewton } from './matrix-functions.js';
-import type { GradientTransformation, ParamDict, Tensor } from './types.js';
+import { toDevice, toHost } from './kfac-host.js';
+import { NumericalError } from './matrix-functions.js';
+import type { GradientTransformation, ParamDict } from './types.js';
 
 export interface ShampooOptions {
   /** Statistics decay β₂ (1 = plain sums, the original Shampoo; default 1). */
@@ -23,17 +28,30 @@ export interface ShampooOptions {
 
 interface ShampooState {
   count: number;
-  L: ParamDict;
-  R: ParamDict;
-  Lroot: ParamDict;
-  Rroot: ParamDict;
+  /** Statistics and their inverse fourth roots, on the host in f64 (see kfac-host.ts for why). */
+  L: Record<string, Matrix>;
+  R: Record<string, Matrix>;
+  Lroot: Record<string, Matrix>;
+  Rroot: Record<string, Matrix>;
   adam: AdamState;
 }
 
-function dampedRoot(S: Tensor, eps: number, name: string): Tensor {
-  const n = S.shape[0];
-  const scale = (np.trace(S.ref).dataSync() as Float32Array)[0] / n;
-  return inverseRootNewton(S.add(np.eye(n).mul(eps * scale + 1e-30)), 4, { name });
+/** (S + ε(tr S/n)I)^{−1/4} by a symmetric eigendecomposition in f64. */
+function dampedRoot(S: Matrix, eps: number, name: string): Matrix {
+  const n = S.rows;
+  let tr = 0;
+  for (let i = 0; i < n; i++) tr += S.re[i * n + i];
+  for (let k = 0; k < S.re.length; k++) {
+    if (!Number.isFinite(S.re[k])) throw new NumericalError(`${name} has NaN or Inf entries`);
+  }
+  const shift = eps * (tr / n) + 1e-30;
+  return hermitianFunction(S, (lambda) => Math.max(lambda + shift, shift) ** -0.25);
+}
+
+function accumulate(prev: Matrix | undefined, next: Matrix, beta2: number): Matrix {
+  if (!prev) return next;
+  for (let k = 0; k < next.re.length; k++) next.re[k] += beta2 * prev.re[k];
+  return next;
 }
 
 export function scaleByShampoo({
@@ -70,26 +88,20 @@ export function scaleByShampoo({
           }
           continue;
         }
-        const GGt = np.matmul(g.ref, g.ref.transpose());
-        const GtG = np.matmul(g.ref.transpose(), g.ref);
-        s.L[name] = state.L[name] ? state.L[name].mul(beta2).add(GGt) : GGt;
-        s.R[name] = state.R[name] ? state.R[name].mul(beta2).add(GtG) : GtG;
+        const G = toHost(g);
+        s.L[name] = accumulate(state.L[name], matmul(G, transpose(G)), beta2);
+        s.R[name] = accumulate(state.R[name], matmul(transpose(G), G), beta2);
         if (state.count % updateEvery === 0 || !state.Lroot[name]) {
-          state.Lroot[name]?.dispose();
-          state.Rroot[name]?.dispose();
-          s.Lroot[name] = dampedRoot(s.L[name].ref, eps, `Shampoo ${name} (left statistic)`);
-          s.Rroot[name] = dampedRoot(s.R[name].ref, eps, `Shampoo ${name} (right statistic)`);
+          s.Lroot[name] = dampedRoot(s.L[name], eps, `Shampoo ${name} (left statistic)`);
+          s.Rroot[name] = dampedRoot(s.R[name], eps, `Shampoo ${name} (right statistic)`);
         }
-        const P = np.matmul(np.matmul(s.Lroot[name].ref, g), s.Rroot[name].ref);
+        const P = matmul(matmul(s.Lroot[name], G), s.Rroot[name]);
         if (graft) {
-          const ratio = np
-            .sqrt(np.sum(np.square(adamU[name])))
-            .div(np.sqrt(np.sum(np.square(P.ref))).add(1e-16));
-          out[name] = P.mul(ratio);
-        } else {
-          adamU[name].dispose();
-          out[name] = P;
-        }
+          const adamNorm = Math.sqrt((np.sum(np.square(adamU[name])).dataSync() as Float32Array)[0]);
+          const pNorm = frobeniusNorm(P);
+          for (let k = 0; k < P.re.length; k++) P.re[k] *= adamNorm / (pNorm + 1e-30);
+        } else adamU[name].dispose();
+        out[name] = toDevice(P);
       }
       return [out, { ...s, adam: adamState }];
     },
