@@ -113,6 +113,41 @@ describe('riesz train', () => {
     const j = trainJson('--task', 'mnist-mlp', '--optimizer', 'adam', '--steps', '30');
     expect(j.test_accuracy).toBeGreaterThan(0.6);
   }, 60_000);
+  it('resumes from a checkpoint bit for bit, and refuses a checkpoint of another run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'riesz-ck-'));
+    const ck = join(dir, 'run.safetensors');
+    for (const optimizer of ['kfac', 'adam']) {
+      const straight = trainJson('--task', 'linreg-aniso', '--optimizer', optimizer, '--steps', '16');
+      trainJson('--task', 'linreg-aniso', '--optimizer', optimizer, '--steps', '7', '--save', ck);
+      const resumed = trainJson(
+        '--task',
+        'linreg-aniso',
+        '--optimizer',
+        optimizer,
+        '--steps',
+        '16',
+        '--resume',
+        ck,
+      );
+      expect(resumed.resumed_from_step).toBe(7);
+      expect(resumed.final_train_loss).toBe(straight.final_train_loss);
+      expect(resumed.final_test_loss).toBe(straight.final_test_loss);
+    }
+    const r = riesz(
+      'train',
+      '--task',
+      'linreg-aniso',
+      '--optimizer',
+      'sgd',
+      '--steps',
+      '9',
+      '--resume',
+      ck,
+      '--quiet',
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/was written with optimizer adam, this run has sgd/);
+  });
   it('riesz compare writes curves, SVG and PNG plots and a Markdown table', () => {
     const dir = mkdtempSync(join(tmpdir(), 'riesz-compare-'));
     const r = riesz(

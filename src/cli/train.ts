@@ -35,6 +35,9 @@ export const trainOptions: Record<string, OptionSpec> = {
     value: 'stop|skip',
     help: 'on a non-finite loss: stop with an error (default) or skip the step',
   },
+  save: { type: 'string', value: 'FILE', help: 'write a checkpoint (safetensors, atomically) at the end' },
+  'checkpoint-every': { type: 'string', value: 'N', help: 'also write the checkpoint every N steps' },
+  resume: { type: 'string', value: 'FILE', help: 'continue from a checkpoint (bit for bit on the CPU)' },
   json: { type: 'boolean', help: 'make the last line of stdout one JSON object' },
   quiet: { type: 'boolean', help: 'no progress lines' },
   debug: { type: 'boolean', help: 'show stack traces on errors' },
@@ -91,6 +94,9 @@ export async function runTrain(argv: string[], print: (s: string) => void): Prom
         : numberOption(options['target-loss'], 'target-loss', 0),
     onNan,
     out: options.out === undefined ? undefined : String(options.out),
+    save: options.save === undefined ? undefined : String(options.save),
+    checkpointEvery: positive('checkpoint-every'),
+    resume: options.resume === undefined ? undefined : String(options.resume),
     progress: progressPrinter(Boolean(options.quiet)),
   });
   const { curve: _curve, ...result } = summary;

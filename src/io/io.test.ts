@@ -193,3 +193,28 @@ describe('CSV', () => {
     );
   });
 });
+
+describe('safetensors', () => {
+  it('round-trips F32, F64 and I32 tensors with metadata, 8-byte aligned', async () => {
+    const { parseSafetensors, serializeSafetensors } = await import('./safetensors.js');
+    const bytes = serializeSafetensors(
+      {
+        w: { dtype: 'F32', shape: [2, 2], data: Float32Array.of(1, 2, 3, 4) },
+        m: { dtype: 'F64', shape: [3], data: Float64Array.of(0.1, 0.2, 0.3) },
+        i: { dtype: 'I32', shape: [1], data: Int32Array.of(-7) },
+      },
+      { step: '12' },
+    );
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    expect((8 + n) % 8).toBe(0);
+    const { tensors, metadata } = parseSafetensors(bytes);
+    expect(metadata.step).toBe('12');
+    expect(Array.from(tensors.w.data)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(tensors.m.data)).toEqual([0.1, 0.2, 0.3]);
+    expect(Array.from(tensors.i.data)).toEqual([-7]);
+    expect(() => parseSafetensors(bytes.subarray(0, bytes.length - 4), 'ck.safetensors')).toThrow(
+      /ck\.safetensors: tensor '.*': data offsets/,
+    );
+    expect(() => parseSafetensors(new Uint8Array(4), 'x')).toThrow(/truncated/);
+  });
+});

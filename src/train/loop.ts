@@ -9,11 +9,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { numpy as np, random } from '@jax-js/jax';
 import { epochBatches, evalBatches } from '../data/dataset.js';
-import { RieszError } from '../errors.js';
+import { RieszError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { initMlp, mlpForward, mlpLossAndGrads } from '../nn/mlp.js';
 import { applyUpdates, disposeTree } from '../optim/base.js';
 import type { ParamDict } from '../optim/types.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { buildOptimizer } from './optimizers.js';
 import type { Task } from './tasks.js';
 
@@ -34,6 +35,11 @@ export interface TrainOptions {
   progress?: (line: string, final: boolean) => void;
   /** Evaluate on the test set every this many steps as well (default: at the end of each epoch). */
   evalEvery?: number;
+  /** Write a checkpoint (safetensors, atomic) here at the end, and every `checkpointEvery` steps. */
+  save?: string;
+  checkpointEvery?: number;
+  /** Continue from this checkpoint (same task, optimizer, lr, batch and seed). */
+  resume?: string;
 }
 
 export interface TrainSummary {
@@ -51,6 +57,7 @@ export interface TrainSummary {
   time_to_target_s: number | null;
   target_loss: number | null;
   skipped_steps: number;
+  resumed_from_step: number | null;
   curve: { step: number; wall_s: number; train_loss: number; test_loss?: number; test_accuracy?: number }[];
 }
 
@@ -95,18 +102,40 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
   const totalSteps = o.steps ?? (o.epochs ?? task.epochs) * stepsPerEpoch;
   let params = initMlp(task.spec, seed);
   const built = buildOptimizer(o.optimizer, lr, params, task.spec, { klClip: task.klClip });
-  let state = built.opt.init(params);
+  let state: unknown;
+  const run = { task: task.name, optimizer: o.optimizer, lr, batch, seed };
+  let startStep = 0;
+  if (o.resume) {
+    const ck = loadCheckpoint(o.resume);
+    for (const [k, v] of Object.entries(run)) {
+      if (ck.run[k] !== v) {
+        throw new UsageError(
+          `checkpoint ${o.resume} was written with ${k} ${ck.run[k]}, this run has ${v}: resume with the same settings`,
+        );
+      }
+    }
+    disposeTree(params);
+    params = ck.params;
+    state = ck.state;
+    startStep = ck.step;
+  } else state = built.opt.init(params);
+  const checkpoint = () => o.save && saveCheckpoint(o.save, { params, state, step, run });
   const curve: TrainSummary['curve'] = [];
   const rows: string[] = [];
   const start = performance.now();
-  let step = 0;
+  let step = startStep;
   let lastLoss = Number.NaN;
   let reached: number | null = null;
   let skipped = 0;
   let stepTimes = 0;
   const report = o.progress ?? (() => {});
-  outer: for (let epoch = 0; step < totalSteps; epoch++) {
+  let toSkip = startStep % stepsPerEpoch; // batches of the resumed epoch already done
+  outer: for (let epoch = Math.floor(startStep / stepsPerEpoch); step < totalSteps; epoch++) {
     for (const b of epochBatches(task.train, batch, seed, epoch)) {
+      if (toSkip > 0) {
+        toSkip--;
+        continue;
+      }
       if (step >= totalSteps) break outer;
       const t0 = performance.now();
       const { x, y } = toArrays(task, b);
@@ -146,6 +175,7 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
       }
       curve.push(point);
       rows.push(JSON.stringify(point));
+      if (o.checkpointEvery && step % o.checkpointEvery === 0) checkpoint();
       const rate = step / wall;
       const eta = (totalSteps - step) / rate;
       report(
@@ -155,6 +185,7 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
       );
     }
   }
+  checkpoint();
   const wall = (performance.now() - start) / 1000;
   const last = [...curve].reverse().find((p) => p.test_loss !== undefined);
   const summary: TrainSummary = {
@@ -163,6 +194,7 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
     lr,
     steps: step,
     epochs: step / stepsPerEpoch,
+    resumed_from_step: o.resume ? startStep : null,
     batch,
     final_train_loss: lastLoss,
     final_test_loss: last?.test_loss ?? Number.NaN,
