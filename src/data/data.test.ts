@@ -107,3 +107,48 @@ describe('linreg-aniso', () => {
     expect(trace).toBeLessThan(1.1 * (1 + 21.54 + 464.2 + 1e4));
   });
 });
+
+describe('CIFAR-10 binary reader (generated fixtures)', () => {
+  it('reads records as label + three 32×32 planes and names bad files', async () => {
+    const { parseCifarBatch } = await import('./cifar.js');
+    const rec = new Uint8Array(2 * 3073);
+    rec[0] = 3;
+    rec[1] = 255; // first red pixel of record 0
+    rec[3073] = 9;
+    rec[3073 + 1 + 1024] = 51; // first green pixel of record 1
+    const d = parseCifarBatch(rec, 'gen.bin');
+    expect(Array.from(d.labels)).toEqual([3, 9]);
+    expect(d.images[0]).toBe(1);
+    expect(d.images[3072 + 1024]).toBeCloseTo(0.2, 6);
+    expect(() => parseCifarBatch(rec.subarray(0, 5000), 'gen.bin')).toThrow(
+      /gen\.bin: size 5000 is not a multiple of the 3073-byte/,
+    );
+    const bad = rec.slice();
+    bad[0] = 12;
+    expect(() => parseCifarBatch(bad, 'gen.bin')).toThrow(/record 0: label 12/);
+  });
+});
+
+describe('vendored UCI sets', () => {
+  it('have the documented sizes and standardised training features', async () => {
+    const { loadUci, loadUciRaw } = await import('./uci.js');
+    const sizes: Record<string, [number, number, number]> = {
+      iris: [150, 4, 3],
+      wine: [178, 13, 3],
+      'breast-cancer': [569, 30, 2],
+      digits: [1797, 64, 10],
+      diabetes: [442, 10, 0],
+    };
+    for (const [name, [n, d, classes]] of Object.entries(sizes)) {
+      const raw = loadUciRaw(name);
+      expect([raw.x.length, raw.x[0].length], name).toEqual([n, d]);
+      if (classes) expect(new Set(raw.y).size, name).toBe(classes);
+      const { train, test } = loadUci(name, 1);
+      expect(train.n + test.n).toBe(n);
+      let mean = 0;
+      for (let i = 0; i < train.n; i++) mean += train.x[i * d] / train.n;
+      expect(Math.abs(mean)).toBeLessThan(1e-5);
+    }
+    expect(() => loadUciRaw('titanic')).toThrow(/unknown UCI data set 'titanic'/);
+  });
+});
