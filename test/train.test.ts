@@ -174,7 +174,7 @@ describe('riesz train', () => {
   });
   it('names the valid tasks and optimizers on a typo', () => {
     expect(riesz('train', '--task', 'mnist').stderr).toMatch(
-      /unknown task 'mnist'; valid tasks: mnist-mlp, mnist-autoencoder, fashion-mlp, linreg-aniso/,
+      /unknown task 'mnist'; valid tasks: mnist-mlp, mnist-convnet, mnist-autoencoder, fashion-mlp, linreg-aniso/,
     );
     expect(riesz('train', '--optimizer', 'lbfgs').stderr).toMatch(
       /unknown optimizer 'lbfgs'; valid optimizers: sgd, momentum/,

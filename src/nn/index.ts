@@ -1,6 +1,8 @@
 /** Layers with explicit backward passes and curvature taps; losses with predictive distributions. */
 export * from './conv2d.js';
+export * from './convnet.js';
 export * from './embedding.js';
 export * from './layers.js';
 export * from './losses.js';
 export * from './mlp.js';
+export * from './model.js';

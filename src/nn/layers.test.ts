@@ -139,3 +139,22 @@ describe('embedding and layer norm', () => {
     ).toBeLessThan(1e-5);
   });
 });
+
+describe('MNIST convnet', () => {
+  it('backward equals jax-js grad, and taps exist for every conv and dense weight', async () => {
+    const { mnistConvnet } = await import('./convnet.js');
+    const { softmaxCrossEntropy } = await import('./losses.js');
+    const params = mnistConvnet.init(3);
+    const x = random.normal(random.key(11), [2, 1, 28, 28]);
+    const t = np.array([3, 7], { dtype: np.int32 });
+    const ours = mnistConvnet.lossAndGrads(params, x.ref, t.ref, softmaxCrossEntropy, {
+      fisher: 'empirical',
+    });
+    const f = (p: Record<string, Tensor>) => softmaxCrossEntropy.value(mnistConvnet.predict(p, x.ref), t.ref);
+    const auto = grad(f)(params) as Record<string, Tensor>;
+    for (const k of Object.keys(auto))
+      expect(maxDiff(read(ours.grads[k]), read(auto[k])), k).toBeLessThan(1e-4);
+    expect(Object.keys(ours.taps!).sort()).toEqual(['conv1.w', 'conv2.w', 'fc.w']);
+    expect(ours.taps!['conv2.w'].positions).toBe(14 * 14);
+  });
+});

@@ -11,7 +11,6 @@ import { numpy as np, random } from '@jax-js/jax';
 import { epochBatches, evalBatches } from '../data/dataset.js';
 import { RieszError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
-import { initMlp, mlpForward, mlpLossAndGrads } from '../nn/mlp.js';
 import { applyUpdates, disposeTree } from '../optim/base.js';
 import type { ParamDict } from '../optim/types.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -68,7 +67,7 @@ export class TrainingError extends RieszError {
 }
 
 function toArrays(task: Task, b: { x: Float32Array; y: Int32Array | Float32Array; size: number }) {
-  const x = np.array(b.x).reshape([b.size, task.train.xDim]);
+  const x = np.array(b.x).reshape([b.size, ...task.model.inputShape]);
   const y =
     b.y instanceof Int32Array
       ? np.array(b.y, { dtype: np.int32 })
@@ -82,8 +81,7 @@ export function evaluate(task: Task, params: ParamDict): { loss: number; accurac
   let correct = 0;
   for (const b of evalBatches(task.test, 1000)) {
     const { x, y } = toArrays(task, b);
-    const { out, caches } = mlpForward(params, x, task.spec);
-    disposeTree(caches);
+    const out = task.model.predict(params, x);
     if (task.classifier) {
       const pred = np.argmax(out.ref, -1).dataSync() as Int32Array;
       const labels = b.y as Int32Array;
@@ -100,8 +98,8 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
   const seed = o.seed ?? 0;
   const stepsPerEpoch = Math.floor(task.train.n / batch);
   const totalSteps = o.steps ?? (o.epochs ?? task.epochs) * stepsPerEpoch;
-  let params = initMlp(task.spec, seed);
-  const built = buildOptimizer(o.optimizer, lr, params, task.spec, { klClip: task.klClip });
+  let params = task.model.init(seed);
+  const built = buildOptimizer(o.optimizer, lr, params, task.model.head, { klClip: task.klClip });
   let state: unknown;
   const run = { task: task.name, optimizer: o.optimizer, lr, batch, seed };
   let startStep = 0;
@@ -139,7 +137,7 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
       if (step >= totalSteps) break outer;
       const t0 = performance.now();
       const { x, y } = toArrays(task, b);
-      const r = mlpLossAndGrads(params, x, y, task.spec, task.loss, {
+      const r = task.model.lossAndGrads(params, x, y, task.loss, {
         fisher: built.fisher,
         key: built.fisher === 'true' ? random.key(seed * 1000003 + step) : undefined,
       });

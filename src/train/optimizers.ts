@@ -1,10 +1,10 @@
 /**
  * The optimizers `riesz train` knows, each with the routing the brief asks for: matrix methods
- * (Muon, Shampoo, Pion) take the hidden weight matrices and AdamW the rest (biases, the output head);
+ * (Muon, Shampoo, Pion) take the hidden weight matrices and AdamW the rest (biases, the output head
+ * named by the model — none for a linear model, whose only layer is then the matrix method's);
  * K-FAC and Muon-in-K-FAC-metrics precondition every dense layer (biases folded into the factors).
  */
 import { UsageError } from '../errors.js';
-import { layerName, type MlpSpec } from '../nn/mlp.js';
 import { adam, adamw, frobenius, kfac, momentum, muon, muonKfac, sgd, shampoo } from '../optim/alias.js';
 import { pion } from '../optim/geometry-transforms.js';
 import { multiTransform, routeAll, routingTable } from '../optim/partition.js';
@@ -36,14 +36,12 @@ export function buildOptimizer(
   name: string,
   lr: number,
   params: ParamDict,
-  spec: MlpSpec,
+  head: string[],
   { klClip }: { klClip?: number } = {},
 ): BuiltOptimizer {
   if (!(OPTIMIZERS as readonly string[]).includes(name)) {
     throw new UsageError(`unknown optimizer '${name}'; valid optimizers: ${OPTIMIZERS.join(', ')}`);
   }
-  // The output head goes to AdamW — unless it is the only layer (a linear model).
-  const head = spec.sizes.length > 2 ? [`${layerName(spec.sizes.length - 2)}.w`] : [];
   const everything = (
     opt: GradientTransformation<unknown>,
     label: string,

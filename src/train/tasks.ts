@@ -7,13 +7,14 @@ import type { Dataset } from '../data/dataset.js';
 import { linregAniso } from '../data/linreg.js';
 import { loadFashionMnist, loadMnist } from '../data/mnist.js';
 import { UsageError } from '../errors.js';
+import { mnistConvnet } from '../nn/convnet.js';
 import { type Loss, sigmoidCrossEntropy, softmaxCrossEntropy, squaredError } from '../nn/losses.js';
-import type { MlpSpec } from '../nn/mlp.js';
+import { type Model, mlpModel } from '../nn/model.js';
 
 export interface Task {
   name: string;
   description: string;
-  spec: MlpSpec;
+  model: Model;
   loss: Loss;
   classifier: boolean;
   train: Dataset;
@@ -26,7 +27,13 @@ export interface Task {
   klClip?: number;
 }
 
-export const TASKS = ['mnist-mlp', 'mnist-autoencoder', 'fashion-mlp', 'linreg-aniso'] as const;
+export const TASKS = [
+  'mnist-mlp',
+  'mnist-convnet',
+  'mnist-autoencoder',
+  'fashion-mlp',
+  'linreg-aniso',
+] as const;
 export type TaskName = (typeof TASKS)[number];
 
 function mnistAs(kind: 'labels' | 'images', m = loadMnist()): { train: Dataset; test: Dataset } {
@@ -43,7 +50,7 @@ export function loadTask(name: string): Task {
       return {
         name,
         description: 'MNIST digits, MLP 784-256-10 (relu), softmax cross-entropy',
-        spec: { sizes: [784, 256, 10], activation: 'relu' },
+        model: mlpModel({ sizes: [784, 256, 10], activation: 'relu' }),
         loss: softmaxCrossEntropy,
         classifier: true,
         ...mnistAs('labels'),
@@ -67,7 +74,55 @@ export function loadTask(name: string): Task {
       return {
         name,
         description: 'Fashion-MNIST clothing, MLP 784-256-10 (relu), softmax cross-entropy',
-        spec: { sizes: [784, 256, 10], activation: 'relu' },
+        model: mlpModel({ sizes: [784, 256, 10], activation: 'relu' }),
+        loss: softmaxCrossEntropy,
+        classifier: true,
+        ...mnistAs('labels', loadFashionMnist()),
+        batch: 128,
+        epochs: 1,
+        klClip: 0.01,
+        lr: {
+          sgd: 0.1,
+          momentum: 0.05,
+          adam: 1e-3,
+          adamw: 1e-3,
+          'frobenius-identity': 0.1,
+          kfac: 0.2,
+          shampoo: 1e-3,
+          muon: 0.02,
+          'muon-kfac': 0.05,
+          pion: 0.05,
+        },
+      };
+    case 'mnist-convnet':
+      return {
+        name,
+        description: 'MNIST digits, convnet conv3×3(8)-pool-conv3×3(16)-pool-fc(10), softmax cross-entropy',
+        model: mnistConvnet,
+        loss: softmaxCrossEntropy,
+        classifier: true,
+        ...mnistAs('labels'),
+        batch: 128,
+        epochs: 1,
+        klClip: 0.01,
+        lr: {
+          sgd: 0.1,
+          momentum: 0.05,
+          adam: 1e-3,
+          adamw: 1e-3,
+          'frobenius-identity': 0.1,
+          kfac: 0.2,
+          shampoo: 1e-3,
+          muon: 0.02,
+          'muon-kfac': 0.05,
+          pion: 0.05,
+        },
+      };
+    case 'fashion-mlp':
+      return {
+        name,
+        description: 'MNIST digits, convnet conv3×3(8)-pool-conv3×3(16)-pool-fc(10), softmax cross-entropy',
+        model: mnistConvnet,
         loss: softmaxCrossEntropy,
         classifier: true,
         ...mnistAs('labels', loadFashionMnist()),
@@ -91,7 +146,7 @@ export function loadTask(name: string): Task {
       return {
         name,
         description: 'MNIST deep autoencoder 784-1000-500-250-30 mirrored (sigmoid), sigmoid cross-entropy',
-        spec: { sizes: [784, 1000, 500, 250, 30, 250, 500, 1000, 784], activation: 'sigmoid' },
+        model: mlpModel({ sizes: [784, 1000, 500, 250, 30, 250, 500, 1000, 784], activation: 'sigmoid' }),
         loss: sigmoidCrossEntropy,
         classifier: false,
         ...mnistAs('images'),
@@ -115,7 +170,7 @@ export function loadTask(name: string): Task {
       return {
         name,
         description: 'linear regression, 16 inputs with covariance condition number 10⁴, squared error',
-        spec: { sizes: [16, 4], output: 'identity' },
+        model: mlpModel({ sizes: [16, 4], output: 'identity' }),
         loss: squaredError,
         classifier: false,
         ...linregAniso(),

@@ -1,0 +1,44 @@
+/**
+ * What the training loop needs of a model: parameters, a forward pass for evaluation, and one
+ * forward/backward that returns the loss, the gradients and (for K-FAC) the curvature taps.
+ */
+import type { ParamDict, Tensor } from '../optim/types.js';
+import type { Loss } from './losses.js';
+import { initMlp, type LossAndGrads, layerName, type MlpSpec, mlpForward, mlpLossAndGrads } from './mlp.js';
+
+export interface Model {
+  readonly description: string;
+  /** Shape of one example (e.g. [784] or [1, 28, 28]). */
+  readonly inputShape: number[];
+  /** Names of the output head's weights (routing gives them to AdamW). */
+  readonly head: string[];
+  init(seed: number): ParamDict;
+  /** Outputs for a batch (borrows params, consumes x); intermediate caches are freed. */
+  predict(params: ParamDict, x: Tensor): Tensor;
+  lossAndGrads(
+    params: ParamDict,
+    x: Tensor,
+    targets: Tensor,
+    loss: Loss,
+    opts: { fisher?: 'true' | 'empirical' | 'none'; key?: Tensor },
+  ): LossAndGrads;
+}
+
+/** The MLP of mlp.ts as a Model. */
+export function mlpModel(spec: MlpSpec): Model {
+  return {
+    description: `MLP ${spec.sizes.join('-')} (${spec.activation ?? 'relu'})`,
+    inputShape: [spec.sizes[0]],
+    head: spec.sizes.length > 2 ? [`${layerName(spec.sizes.length - 2)}.w`] : [],
+    init: (seed) => initMlp(spec, seed),
+    predict(params, x) {
+      const { out, caches } = mlpForward(params, x, spec);
+      for (const c of caches) {
+        c.dense.dispose();
+        c.act?.dispose();
+      }
+      return out;
+    },
+    lossAndGrads: (params, x, targets, loss, opts) => mlpLossAndGrads(params, x, targets, spec, loss, opts),
+  };
+}
