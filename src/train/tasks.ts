@@ -118,30 +118,6 @@ export function loadTask(name: string): Task {
           pion: 0.05,
         },
       };
-    case 'fashion-mlp':
-      return {
-        name,
-        description: 'MNIST digits, convnet conv3×3(8)-pool-conv3×3(16)-pool-fc(10), softmax cross-entropy',
-        model: mnistConvnet,
-        loss: softmaxCrossEntropy,
-        classifier: true,
-        ...mnistAs('labels', loadFashionMnist()),
-        batch: 128,
-        epochs: 1,
-        klClip: 0.01,
-        lr: {
-          sgd: 0.1,
-          momentum: 0.05,
-          adam: 1e-3,
-          adamw: 1e-3,
-          'frobenius-identity': 0.1,
-          kfac: 0.2,
-          shampoo: 1e-3,
-          muon: 0.02,
-          'muon-kfac': 0.05,
-          pion: 0.05,
-        },
-      };
     case 'mnist-autoencoder':
       return {
         name,
