@@ -1,0 +1,83 @@
+/**
+ * bench/train — one training step of the MNIST deep autoencoder (784-1000-500-250-30 mirrored,
+ * sigmoid, batch 1000) with Adam and with K-FAC (inverses every 10 steps, so a 10-step average
+ * includes one refresh) in riesz on jax-js's wasm device, against PyTorch on the CPU (Debian's
+ * python3-torch) in the same run. The PyTorch peer runs with the machine's OpenBLAS settings
+ * ("default") and with OPENBLAS_CORETYPE=SkylakeX for the peer alone ("tuned").
+ *
+ * usage: npm run bench:train [-- --steps 5]
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { numpy as np, random } from '@jax-js/jax';
+import { initDevice } from '../src/backend/device.js';
+import { enableThreads } from '../src/backend/threads.js';
+import { epochBatches } from '../src/data/dataset.js';
+import { applyUpdates, disposeTree } from '../src/optim/base.js';
+import { buildOptimizer } from '../src/train/optimizers.js';
+import { loadTask } from '../src/train/tasks.js';
+
+const stepsArg = process.argv.indexOf('--steps');
+const steps = stepsArg >= 0 ? Number(process.argv[stepsArg + 1]) : 5;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+enableThreads(2);
+await initDevice('wasm');
+const task = loadTask('mnist-autoencoder');
+
+function timeSteps(optimizer: string, n: number): number[] {
+  let params = task.model.init(0);
+  const built = buildOptimizer(optimizer, task.lr[optimizer], params, task.model.head, {
+    klClip: task.klClip,
+  });
+  let state = built.opt.init(params);
+  const times: number[] = [];
+  let i = 0;
+  for (const b of epochBatches(task.train, 1000, 0, 0)) {
+    if (i > n) break;
+    const t = performance.now();
+    const x = np.array(b.x).reshape([1000, 784]);
+    const y = np.array(b.y as Float32Array).reshape([1000, 784]);
+    const r = task.model.lossAndGrads(params, x, y, task.loss, {
+      fisher: built.fisher,
+      key: built.fisher === 'true' ? random.key(i) : undefined,
+    });
+    r.loss.dataSync();
+    const [u, s] = built.opt.update(r.grads, state, params, { taps: r.taps });
+    state = s;
+    params = applyUpdates(params, u);
+    disposeTree(r.taps);
+    params['fc0.w'].ref.dataSync(); // wait for the step to finish
+    if (i > 0) times.push((performance.now() - t) / 1000); // step 0 is warm-up
+    i++;
+  }
+  disposeTree(params);
+  disposeTree(state);
+  return times;
+}
+
+const peer = (env: NodeJS.ProcessEnv) =>
+  JSON.parse(
+    execFileSync(
+      '/usr/bin/python3',
+      [join(import.meta.dirname, '../../bench/peers/train_torch.py'), String(steps)],
+      { encoding: 'utf8', env },
+    ),
+  ) as { adam_step_s: number[]; threads: number };
+const torchDefault = peer({ ...process.env });
+const torchTuned = peer({ ...process.env, OPENBLAS_CORETYPE: 'SkylakeX' });
+const adam = median(timeSteps('adam', steps));
+const kfac = mean(timeSteps('kfac', 10));
+const td = median(torchDefault.adam_step_s);
+const tt = median(torchTuned.adam_step_s);
+console.log(
+  `bench/train — MNIST autoencoder, batch 1000, CPU (${torchDefault.threads} PyTorch threads, 2 riesz threads)\n`,
+);
+console.log(`  PyTorch Adam step          ${td.toFixed(3)} s (default)   ${tt.toFixed(3)} s (tuned)`);
+console.log(
+  `  riesz Adam step            ${adam.toFixed(3)} s   speed vs PyTorch: ${(td / adam).toFixed(2)}× (default), ${(tt / adam).toFixed(2)}× (tuned)   target ≥ 0.5×`,
+);
+console.log(
+  `  riesz K-FAC step (10-step mean, one inverse refresh)  ${kfac.toFixed(3)} s   = ${(kfac / adam).toFixed(2)}× riesz's Adam step   target ≤ 1.5×`,
+);
