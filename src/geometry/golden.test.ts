@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectRel } from '../../test/helpers.js';
 import { matmul } from '../linalg/gemm.js';
+import { denseOperator } from '../linalg/lanczos.js';
 import { diag, identity, matrix, scale, sub } from '../linalg/matrix.js';
 import { Rng, randomHpd } from '../linalg/random.js';
-import { adjoint } from './adjoint.js';
+import { adjoint, adjointOperator } from './adjoint.js';
 import { operatorDualMap } from './dual-map.js';
 import { frobeniusInner, frobeniusNorm } from './frobenius.js';
 import { dense } from './inner-product/dense.js';
@@ -66,6 +67,14 @@ describe('MATH.md §12 golden values', () => {
     const v = frobeniusInner(iS, T, W);
     expectRel(v.re, -2, 1e-15);
     expectRel(v.im, -2, 1e-15);
+  });
+  it('5b. the matrix-free adjoint acts as the dense one, and its Euclidean adjoint is W A V⁻¹', () => {
+    const A = matrix([[1, 2]]);
+    const g = { domain: diagonal([1, 2]), codomain: matrix([[3]]) };
+    const op = adjointOperator(denseOperator(A), g);
+    expectClose(op.apply(matrix([[1]])), matrix([[3], [3]]), 1e-15);
+    // (V⁻¹AᴴW)ᴴ = W A V⁻¹ = 3·[1, 1]
+    expectClose(op.applyAdjoint(matrix([[1], [0]])), matrix([[3]]), 1e-15);
   });
   it('5. [1 2], V = diag(1,2), W = [3]: A* = [3; 3]', () => {
     expectClose(

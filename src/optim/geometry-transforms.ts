@@ -80,35 +80,6 @@ export function scaleByMuon({
   };
 }
 
-/**
- * The (V, W)-weighted operator-norm step of MATH.md §8: D = W^{−1/2} polar(W^{−1/2} G V^{1/2}) V^{1/2},
- * given the factors' inverse square roots: `geometry` returns W^{−1/2} (out×out) and V^{1/2} (in×in)
- * as `codomainInvSqrt` and `domainSqrt` (borrowed). With K-FAC's metrics (V = Ā⁻¹, W = Γ) this is
- * a whitened Muon; the factors come from scaleByKfac's state (see kfac.ts).
- */
-export function scaleByWeightedPolar(
-  geometry: (name: string) => { codomainInvSqrt?: Tensor; domainSqrt?: Tensor } | null | undefined,
-  { steps = 5, coefficients = POLAR_MUON }: { steps?: number; coefficients?: PolarCoefficients } = {},
-): GradientTransformation<null> {
-  return {
-    init: () => null,
-    update(grads, state) {
-      const out = mapDict(grads, (g, name) => {
-        if (g.shape.length !== 2) return g;
-        const geo = geometry(name);
-        let Gt = g;
-        if (geo?.codomainInvSqrt) Gt = np.matmul(geo.codomainInvSqrt.ref, Gt);
-        if (geo?.domainSqrt) Gt = np.matmul(Gt, geo.domainSqrt.ref);
-        let D = polarNewtonSchulz(Gt, steps, coefficients);
-        if (geo?.codomainInvSqrt) D = np.matmul(geo.codomainInvSqrt.ref, D);
-        if (geo?.domainSqrt) D = np.matmul(D, geo.domainSqrt.ref);
-        return D;
-      });
-      return [out, state];
-    },
-  };
-}
-
 export interface PionOptions {
   /** Step size η of the rotation (the transform applies it itself: the map is not linear in η). */
   lr: number;
