@@ -1,4 +1,5 @@
-/** Imports point down (DESIGN.md): linalg/ and geometry/ stay pure — no Node APIs, jax-js, io or CLI. */
+/** Imports point down (DESIGN.md): linalg/ and geometry/ stay pure (no Node APIs, jax-js, io or CLI);
+ * optim/ and nn/ import nothing above them. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect, it } from 'vitest';
@@ -18,6 +19,8 @@ function files(dir: string): string[] {
 const forbidden: Record<string, RegExp> = {
   linalg: /from '(node:|@jax-js|.*\/(geometry|io|cli|backend)\/)/,
   geometry: /from '(node:|@jax-js|.*\/(io|cli|backend)\/)/,
+  optim: /from '(node:|.*\/(nn|train|cli|data|io)\/)/,
+  nn: /from '(node:|.*\/(train|cli|data|io)\/)/,
 };
 
 it.each(Object.keys(forbidden))('%s/ imports only from below', (layer) => {
