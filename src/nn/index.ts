@@ -4,5 +4,6 @@ export * from './convnet.js';
 export * from './embedding.js';
 export * from './layers.js';
 export * from './losses.js';
+export * from './matmul.js';
 export * from './mlp.js';
 export * from './model.js';

@@ -10,6 +10,7 @@
  */
 import { numpy as np } from '@jax-js/jax';
 import type { CurvatureTap, Tensor } from '../optim/types.js';
+import { mm } from './matmul.js';
 
 export interface DenseParams {
   w: Tensor;
@@ -18,7 +19,7 @@ export interface DenseParams {
 
 /** s = x Wᵀ + b. Borrows the parameters; consumes x, which it keeps as the cache. */
 export function denseForward(p: DenseParams, x: Tensor): { y: Tensor; cache: Tensor } {
-  let y = np.matmul(x.ref, p.w.ref.transpose());
+  let y = mm(x.ref, p.w.ref, false, true);
   if (p.b) y = y.add(p.b.ref);
   return { y, cache: x };
 }
@@ -38,9 +39,9 @@ export function denseBackward(
   { needInput = true } = {},
 ): DenseGrads {
   const B = ds.shape[0];
-  const dw = np.matmul(ds.ref.transpose(), cache.ref);
+  const dw = mm(ds.ref, cache.ref, true, false);
   const db = p.b ? np.sum(ds.ref, 0) : null;
-  const dx = needInput ? np.matmul(ds.ref, p.w.ref) : null;
+  const dx = needInput ? mm(ds.ref, p.w.ref) : null;
   return { dx, dw, db, tap: { a: cache, g: ds.mul(B) } };
 }
 

@@ -131,3 +131,30 @@ it('activations: relu, tanh, sigmoid, identity forward values', () => {
   );
   expect(read(activationForward('identity', s).y)).toEqual([-1, 0, 2]);
 });
+
+describe('layer products through riesz kernels', () => {
+  it('agree with jax-js matmul for every transpose combination', async () => {
+    const { mm, setHostProducts } = await import('./matmul.js');
+    // Large enough (400·400·400 = 64e6) to take the host path.
+    const a = random.normal(random.key(1), [400, 400]);
+    const b = random.normal(random.key(2), [400, 400]);
+    const bT = b.ref.transpose();
+    const aT = a.ref.transpose();
+    const cases: [Tensor, Tensor, boolean, boolean][] = [
+      [a, b, false, false],
+      [aT, b, true, false],
+      [a, bT, false, true],
+      [aT, bT, true, true],
+    ];
+    const ref = read(np.matmul(a.ref, b.ref));
+    for (const [x, y, ta, tb] of cases) {
+      setHostProducts(true);
+      const host = read(mm(x.ref, y.ref, ta, tb));
+      setHostProducts(false);
+      const jax = read(mm(x.ref, y.ref, ta, tb));
+      expect(maxDiff(host, ref), `${ta} ${tb}`).toBeLessThan(1e-3);
+      expect(maxDiff(jax, ref), `${ta} ${tb}`).toBeLessThan(1e-3);
+    }
+    setHostProducts(true);
+  });
+});
