@@ -44,80 +44,58 @@ function mnistAs(kind: 'labels' | 'images', m = loadMnist()): { train: Dataset; 
   return { train: conv(m.train), test: conv(m.test) };
 }
 
+const MLP_784_256_10 = { sizes: [784, 256, 10], activation: 'relu' as const };
+
+/** A 10-class 28×28 image classifier with the learning rates tuned on the MNIST MLP. */
+function digitClassifier(name: string, what: string, model: Model, data: ReturnType<typeof loadMnist>): Task {
+  return {
+    name,
+    description: `${what}, softmax cross-entropy`,
+    model,
+    loss: softmaxCrossEntropy,
+    classifier: true,
+    ...mnistAs('labels', data),
+    batch: 128,
+    epochs: 1,
+    klClip: 0.01,
+    lr: {
+      sgd: 0.1,
+      momentum: 0.05,
+      adam: 1e-3,
+      adamw: 1e-3,
+      'frobenius-identity': 0.1,
+      kfac: 0.2,
+      shampoo: 1e-3,
+      muon: 0.02,
+      'muon-kfac': 0.05,
+      pion: 0.05,
+    },
+  };
+}
+
 export function loadTask(name: string): Task {
   switch (name as TaskName) {
     case 'mnist-mlp':
-      return {
+      return digitClassifier(
         name,
-        description: 'MNIST digits, MLP 784-256-10 (relu), softmax cross-entropy',
-        model: mlpModel({ sizes: [784, 256, 10], activation: 'relu' }),
-        loss: softmaxCrossEntropy,
-        classifier: true,
-        ...mnistAs('labels'),
-        batch: 128,
-        epochs: 1,
-        klClip: 0.01,
-        lr: {
-          sgd: 0.1,
-          momentum: 0.05,
-          adam: 1e-3,
-          adamw: 1e-3,
-          'frobenius-identity': 0.1,
-          kfac: 0.2,
-          shampoo: 1e-3,
-          muon: 0.02,
-          'muon-kfac': 0.05,
-          pion: 0.05,
-        },
-      };
+        'MNIST digits, MLP 784-256-10 (relu)',
+        mlpModel(MLP_784_256_10),
+        loadMnist(),
+      );
     case 'fashion-mlp':
-      return {
+      return digitClassifier(
         name,
-        description: 'Fashion-MNIST clothing, MLP 784-256-10 (relu), softmax cross-entropy',
-        model: mlpModel({ sizes: [784, 256, 10], activation: 'relu' }),
-        loss: softmaxCrossEntropy,
-        classifier: true,
-        ...mnistAs('labels', loadFashionMnist()),
-        batch: 128,
-        epochs: 1,
-        klClip: 0.01,
-        lr: {
-          sgd: 0.1,
-          momentum: 0.05,
-          adam: 1e-3,
-          adamw: 1e-3,
-          'frobenius-identity': 0.1,
-          kfac: 0.2,
-          shampoo: 1e-3,
-          muon: 0.02,
-          'muon-kfac': 0.05,
-          pion: 0.05,
-        },
-      };
+        'Fashion-MNIST clothing, MLP 784-256-10 (relu)',
+        mlpModel(MLP_784_256_10),
+        loadFashionMnist(),
+      );
     case 'mnist-convnet':
-      return {
+      return digitClassifier(
         name,
-        description: 'MNIST digits, convnet conv3×3(8)-pool-conv3×3(16)-pool-fc(10), softmax cross-entropy',
-        model: mnistConvnet,
-        loss: softmaxCrossEntropy,
-        classifier: true,
-        ...mnistAs('labels'),
-        batch: 128,
-        epochs: 1,
-        klClip: 0.01,
-        lr: {
-          sgd: 0.1,
-          momentum: 0.05,
-          adam: 1e-3,
-          adamw: 1e-3,
-          'frobenius-identity': 0.1,
-          kfac: 0.2,
-          shampoo: 1e-3,
-          muon: 0.02,
-          'muon-kfac': 0.05,
-          pion: 0.05,
-        },
-      };
+        'MNIST digits, convnet conv3×3(8)-pool-conv3×3(16)-pool-fc(10)',
+        mnistConvnet,
+        loadMnist(),
+      );
     case 'mnist-autoencoder':
       return {
         name,
