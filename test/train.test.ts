@@ -172,6 +172,34 @@ describe('riesz train', () => {
     expect(Array.from(png.subarray(0, 4))).toEqual([0x89, 0x50, 0x4e, 0x47]);
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toMatch(/!\[loss vs steps\]\(loss-vs-step\.png\)/);
   });
+  it('riesz compare --tune gives every optimizer the same budget of tries and records them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'riesz-tune-'));
+    const r = riesz(
+      'compare',
+      '--task',
+      'linreg-aniso',
+      '--optimizers',
+      'sgd,kfac',
+      '--steps',
+      '10',
+      '--tune',
+      '3',
+      '--tune-steps',
+      '5',
+      '--out',
+      dir,
+      '--quiet',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const rows = readFileSync(join(dir, 'tuning.csv'), 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('optimizer,lr,final_train_loss,diverged');
+    expect(rows.filter((l) => l.startsWith('sgd,')).length).toBe(3);
+    expect(rows.filter((l) => l.startsWith('kfac,')).length).toBe(3);
+    // K-FAC's grid around lr 1 is 0.5, 1, 2.
+    expect(rows.filter((l) => l.startsWith('kfac,')).map((l) => Number(l.split(',')[1]))).toEqual([
+      0.5, 1, 2,
+    ]);
+  });
   it('names the valid tasks and optimizers on a typo', () => {
     expect(riesz('train', '--task', 'mnist').stderr).toMatch(
       /unknown task 'mnist'; valid tasks: mnist-mlp, mnist-convnet, mnist-autoencoder, fashion-mlp, linreg-aniso/,

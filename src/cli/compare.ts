@@ -13,6 +13,7 @@ import { type TrainSummary, train } from '../train/loop.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
 import { lossChartSvg, svgToPng } from '../train/plot.js';
 import { loadTask, TASKS } from '../train/tasks.js';
+import { type TuningTry, tuneLearningRate } from '../train/tune.js';
 import { describeOptions, numberOption, type OptionSpec, parseArgs } from './args.js';
 
 export const compareOptions: Record<string, OptionSpec> = {
@@ -31,6 +32,12 @@ export const compareOptions: Record<string, OptionSpec> = {
   },
   seed: { type: 'string', value: 'S', help: 'seed (default 0), shared by all optimizers' },
   out: { type: 'string', value: 'DIR', help: 'output folder (default riesz-compare-<task>)' },
+  tune: {
+    type: 'string',
+    value: 'K',
+    help: 'first tune each learning rate with K tries (factor-2 grid around the default)',
+  },
+  'tune-steps': { type: 'string', value: 'N', help: 'steps per tuning try (default 100)' },
   json: { type: 'boolean', help: 'make the last line of stdout one JSON object with every summary' },
   quiet: { type: 'boolean', help: 'no progress lines' },
   debug: { type: 'boolean', help: 'show stack traces on errors' },
@@ -97,10 +104,26 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
   mkdirSync(out, { recursive: true });
   const quiet = Boolean(options.quiet);
   const results: TrainSummary[] = [];
+  const tries = options.tune === undefined ? 0 : numberOption(options.tune, 'tune', 0);
+  const tuning: TuningTry[] = [];
   for (const optimizer of names) {
+    let lr: number | undefined;
+    if (tries > 0) {
+      const t = tuneLearningRate(
+        task,
+        optimizer,
+        tries,
+        numberOption(options['tune-steps'], 'tune-steps', 100),
+        numberOption(options.seed, 'seed', 0),
+      );
+      lr = t.best;
+      tuning.push(...t.log);
+      if (!quiet) process.stderr.write(`tuned ${optimizer}: lr ${lr} (${tries} tries)\n`);
+    }
     results.push(
       train(task, {
         optimizer,
+        lr,
         steps: options.steps === undefined ? undefined : numberOption(options.steps, 'steps', 0),
         epochs: options.epochs === undefined ? undefined : numberOption(options.epochs, 'epochs', 0),
         seed: numberOption(options.seed, 'seed', 0),
@@ -138,6 +161,13 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
     const svg = await lossChartSvg(points, `${task.name}: training loss`, title);
     writeFileAtomic(join(out, `loss-vs-${axis}.svg`), svg);
     writeFileAtomic(join(out, `loss-vs-${axis}.png`), svgToPng(svg));
+  }
+  if (tuning.length > 0) {
+    const rows = [
+      'optimizer,lr,final_train_loss,diverged',
+      ...tuning.map((t) => `${t.optimizer},${t.lr},${t.final_train_loss},${t.diverged}`),
+    ];
+    writeFileAtomic(join(out, 'tuning.csv'), `${rows.join('\n')}\n`);
   }
   const table = summaryTable(results);
   writeFileAtomic(
