@@ -1,7 +1,7 @@
 /**
  * Matrix products for the layers. On the CPU devices the product runs in riesz's own WebAssembly
- * GEMM (f64 accumulation, threaded; 10–24 GFLOP/s here) instead of jax-js's Wasm matmul (about
- * 1 GFLOP/s here): the operands are read back, multiplied and uploaded as float32 — O(n²) copies
+ * GEMM (f64 accumulation, threaded) instead of jax-js's Wasm matmul, which is slow on untidy sizes
+ * such as MNIST's 785 (bench/kernels): the operands are read back, multiplied and uploaded as float32 — O(n²) copies
  * against O(n³) work. Small products and the WebGPU device use jax-js. Consumes its arguments.
  */
 import { defaultDevice, numpy as np } from '@jax-js/jax';

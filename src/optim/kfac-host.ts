@@ -1,8 +1,8 @@
 /**
  * K-FAC's per-layer linear algebra on the host, in f64, with riesz's own kernels (WebAssembly SIMD
- * GEMM, Cholesky, triangular solves). On the CPU these run 20–100× faster than the same products
- * and inverses in jax-js's Wasm backend (bench: 785×785×785 f32 matmul ≈ 1 s there, ≈ 0.05 s here),
- * so `scaleByKfac` keeps factors on the host unless asked to stay on the device.
+ * GEMM, Cholesky, triangular solves). On factor sizes like an MNIST layer's 785×785, jax-js's Wasm
+ * matmul is far slower (bench/kernels: 0.7 vs 18.8 GFLOP/s), so `scaleByKfac` keeps factors on the
+ * host unless asked to stay on the device.
  */
 import { numpy as np } from '@jax-js/jax';
 import { cholesky } from '../linalg/cholesky.js';

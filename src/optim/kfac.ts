@@ -39,8 +39,8 @@ export interface KfacOptions {
   /**
    * How the damped factors are inverted: 'host' (default) — f64 Cholesky by riesz's own kernels, read
    * back from and uploaded to the device every `inverseEvery` steps; 'newton-schulz' — warm-started,
-   * matmul-only, on the device; 'exact' — jax-js's inverse. Measured here on the CPU for a 785×785
-   * factor: host ≈ tens of ms, jax-js Newton–Schulz (cold) 7.5 s, jax-js inverse 3.3 s.
+   * matmul-only, on the device; 'exact' — jax-js's inverse. On the CPU, jax-js's matmul is slow on
+   * untidy factor sizes such as 785×785 (bench/kernels), which makes the device paths costly there.
    */
   inverse?: InverseMethod;
   /** The bias that belongs to a weight (folded into Ā); default: 'x.w' ↦ 'x.b' when present. */

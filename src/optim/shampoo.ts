@@ -3,7 +3,7 @@
  * L^{−1/4} G R^{−1/4}. With one step's statistics it is the polar factor U Qᵀ of G — Muon's direction.
  * Inverse fourth roots come from a symmetric eigendecomposition in f64 on the host, refreshed every
  * `updateEvery` steps with damping ε·(tr/dim)·I (the coupled Newton iteration in float32 on the device
- * diverged on MNIST's statistics, and jax-js's Wasm matmul is ~20× slower than riesz's kernels). The step is grafted to Adam's: rescaled per weight
+ * diverged on MNIST's statistics, and jax-js's Wasm matmul is slow on its 784×784 statistic). The step is grafted to Adam's: rescaled per weight
  * to the Frobenius norm Adam's update would have, which fixes its size (Shampoo fixes the direction).
  */
 import { numpy as np } from '@jax-js/jax';

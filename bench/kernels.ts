@@ -1,0 +1,66 @@
+/**
+ * bench/kernels — the n×n matrix product that everything else rests on, in one run: riesz's
+ * WebAssembly SIMD GEMM (f64, 1 and 2 threads), riesz's plain TypeScript kernel, jax-js's Wasm
+ * matmul (f32, the device the layers run on) and NumPy (f64 and f32). Medians, in GFLOP/s.
+ *
+ * usage: npm run bench:kernels [-- --sizes 512,785,1024 --repeats 3]
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { numpy as np } from '@jax-js/jax';
+import { initDevice } from '../src/backend/device.js';
+import { disableThreads, enableThreads } from '../src/backend/threads.js';
+import { matmul } from '../src/linalg/gemm.js';
+import { Rng, randomNormal } from '../src/linalg/random.js';
+import { setWasmEnabled } from '../src/linalg/wasm/runtime.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+const sizes = arg('sizes', '512,785,1024').split(',').map(Number);
+const repeats = Number(arg('repeats', '3'));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const time = (f: () => void) => {
+  f();
+  return median(
+    Array.from({ length: repeats }, () => {
+      const t = performance.now();
+      f();
+      return (performance.now() - t) / 1000;
+    }),
+  );
+};
+
+await initDevice('wasm');
+console.log('bench/kernels — n×n matrix product, GFLOP/s (median of', repeats, 'runs)\n');
+console.log(
+  '     n  riesz f64 1 thr  riesz f64 2 thr  riesz plain TS  jax-js f32 wasm  NumPy f64  NumPy f32',
+);
+for (const n of sizes) {
+  const A = randomNormal(new Rng(1), n, n);
+  const flops = 2 * n ** 3;
+  disableThreads();
+  const one = time(() => matmul(A, A));
+  enableThreads(2);
+  const two = time(() => matmul(A, A));
+  setWasmEnabled(false);
+  const ts = time(() => matmul(A, A));
+  setWasmEnabled(true);
+  const J = np.array(Float32Array.from(A.re)).reshape([n, n]);
+  const jax = time(() => np.matmul(J.ref, J.ref).dataSync());
+  J.dispose();
+  const py = JSON.parse(
+    execFileSync(
+      '/usr/bin/python3',
+      [join(import.meta.dirname, '../../bench/peers/matmul_numpy.py'), String(n), String(repeats)],
+      {
+        encoding: 'utf8',
+      },
+    ),
+  ) as { f64: number; f32: number };
+  const g = (s: number) => (flops / s / 1e9).toFixed(1).padStart(15);
+  console.log(
+    `${String(n).padStart(6)}  ${g(one)}  ${g(two)}  ${g(ts)}  ${g(jax)}  ${g(py.f64).slice(-9)}  ${g(py.f32).slice(-9)}`,
+  );
+}
