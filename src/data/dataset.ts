@@ -1,6 +1,7 @@
 /**
  * A supervised dataset held in host memory, and seeded mini-batches of it. Inputs are float32 rows;
- * targets are either int32 class labels (one per row) or float32 rows.
+ * targets are either int32 class labels (yDim per row: 1 for a classifier, one per position for a
+ * sequence model) or float32 rows.
  */
 import { Rng } from '../linalg/random.js';
 
@@ -9,7 +10,7 @@ export interface Dataset {
   /** n×xDim row-major inputs. */
   x: Float32Array;
   xDim: number;
-  /** Int32Array of labels (classification) or n×yDim float32 targets. */
+  /** n×yDim int32 labels (classification) or n×yDim float32 targets. */
   y: Int32Array | Float32Array;
   yDim: number;
 }
@@ -37,12 +38,11 @@ export interface Batch {
 export function gather(d: Dataset, idx: ArrayLike<number>): Batch {
   const b = idx.length;
   const x = new Float32Array(b * d.xDim);
-  const y = d.y instanceof Int32Array ? new Int32Array(b) : new Float32Array(b * d.yDim);
+  const y = d.y instanceof Int32Array ? new Int32Array(b * d.yDim) : new Float32Array(b * d.yDim);
   for (let r = 0; r < b; r++) {
     const i = idx[r];
     x.set(d.x.subarray(i * d.xDim, (i + 1) * d.xDim), r * d.xDim);
-    if (y instanceof Int32Array) y[r] = (d.y as Int32Array)[i];
-    else y.set((d.y as Float32Array).subarray(i * d.yDim, (i + 1) * d.yDim), r * d.yDim);
+    y.set(d.y.subarray(i * d.yDim, (i + 1) * d.yDim), r * d.yDim);
   }
   return { x, y, size: b };
 }

@@ -7,9 +7,9 @@
 import { numpy as np, random } from '@jax-js/jax';
 import type { CurvatureTap, ParamDict, Tensor } from '../optim/types.js';
 import { conv2dBackward, conv2dForward } from './conv2d.js';
+import { type LossAndGrads, lossAndGradsFrom } from './fisher.js';
 import { activationBackward, denseBackward, denseForward } from './layers.js';
 import type { Loss } from './losses.js';
-import type { LossAndGrads } from './mlp.js';
 import type { Model } from './model.js';
 
 /** 2×2 average pooling of B×C×H×W (H, W even). */
@@ -92,13 +92,6 @@ function disposeCaches(c: Caches): void {
   for (const t of [c.c1.patches, c.s1, c.c2.patches, c.s2, c.fc]) t.dispose();
 }
 
-function disposeTaps(t: Record<string, CurvatureTap>): void {
-  for (const v of Object.values(t)) {
-    v.a.dispose();
-    v.g.dispose();
-  }
-}
-
 export const mnistConvnet: Model = {
   description: 'convnet conv3×3(8)-pool-conv3×3(16)-pool-fc(10), relu',
   inputShape: [1, 28, 28],
@@ -109,20 +102,8 @@ export const mnistConvnet: Model = {
     disposeCaches(caches);
     return out;
   },
-  lossAndGrads(params, x, targets, loss: Loss, { fisher = 'none', key } = {}): LossAndGrads {
+  lossAndGrads(params, x, targets, loss: Loss, opts): LossAndGrads {
     const { out, caches } = forward(params, x);
-    const value = loss.value(out.ref, targets.ref);
-    if (fisher !== 'true') {
-      key?.dispose();
-      const { grads, taps } = backward(params, caches, loss.grad(out, targets));
-      if (fisher === 'none') disposeTaps(taps);
-      return { loss: value, grads, taps: fisher === 'none' ? undefined : taps };
-    }
-    const sampled = loss.sample(key ?? random.key(0), out.ref);
-    const fisherPass = backward(params, refCaches(caches), loss.grad(out.ref, sampled));
-    for (const g of Object.values(fisherPass.grads)) g.dispose();
-    const data = backward(params, caches, loss.grad(out, targets));
-    disposeTaps(data.taps);
-    return { loss: value, grads: data.grads, taps: fisherPass.taps };
+    return lossAndGradsFrom(out, caches, targets, loss, (c, d) => backward(params, c, d), refCaches, opts);
   },
 };

@@ -5,7 +5,7 @@
  * Layer norm over the last axis (width D): x̂ = (x − μ)/√(σ² + ε), y = γ ⊙ x̂ + β; with dŷ = γ ⊙ dy,
  *   ∂L/∂x = (dŷ − mean(dŷ) − x̂ ⊙ mean(dŷ ⊙ x̂)) / √(σ² + ε).
  * K-FAC taps: the embedding is a dense layer with one-hot inputs stored transposed; layer-norm gains
- * get per-example gradients for the diagonal rule. Both consume their array arguments and borrow
+ * and biases get per-example gradients for the diagonal rule. Both consume their array arguments and borrow
  * parameters.
  */
 import { nn, numpy as np } from '@jax-js/jax';
@@ -54,7 +54,7 @@ export function layerNormBackward(
   p: LayerNormParams,
   cache: LayerNormCache,
   dy: Tensor,
-): { dx: Tensor; dgain: Tensor; dbias: Tensor; tap: DiagonalTap } {
+): { dx: Tensor; dgain: Tensor; dbias: Tensor; tap: DiagonalTap; biasTap: DiagonalTap } {
   const { xhat, invStd } = cache;
   const B = dy.shape[0];
   const axes = dy.shape.slice(0, -1).map((_, i) => i);
@@ -62,11 +62,12 @@ export function layerNormBackward(
   // Per-example gain gradients (summed over any positions), scaled to per-example losses.
   const dyx = dy.ref.mul(xhat.ref);
   const perExample = (inner.length > 0 ? np.sum(dyx.ref, inner) : dyx.ref).mul(B);
+  const biasPerExample = (inner.length > 0 ? np.sum(dy.ref, inner) : dy.ref).mul(B);
   const dgain = np.sum(dyx, axes);
   const dbias = np.sum(dy.ref, axes);
   const dxhat = dy.mul(p.gain.ref);
   const m1 = np.mean(dxhat.ref, -1, { keepdims: true });
   const m2 = np.mean(dxhat.ref.mul(xhat.ref), -1, { keepdims: true });
   const dx = dxhat.sub(m1).sub(xhat.mul(m2)).mul(invStd);
-  return { dx, dgain, dbias, tap: { perExample } };
+  return { dx, dgain, dbias, tap: { perExample }, biasTap: { perExample: biasPerExample } };
 }

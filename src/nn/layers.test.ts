@@ -3,7 +3,7 @@ import { grad, numpy as np, random } from '@jax-js/jax';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { read, ready } from '../../test/jax-setup.js';
 import { kfac } from '../optim/alias.js';
-import type { Tensor } from '../optim/types.js';
+import type { CurvatureTap, Tensor } from '../optim/types.js';
 import { conv2dBackward, conv2dForward, type Padding } from './conv2d.js';
 import { embeddingBackward, embeddingForward, layerNormBackward, layerNormForward } from './embedding.js';
 
@@ -126,6 +126,7 @@ describe('embedding and layer norm', () => {
     expect(maxDiff(read(r.dbias), read(gb))).toBeLessThan(1e-4);
     // The diagonal tap sums back to the gain gradient: Σᵢ perExampleᵢ / B = dgain.
     expect(maxDiff(read(np.sum(r.tap.perExample.ref, 0).div(3)), read(r.dgain.ref))).toBeLessThan(1e-5);
+    expect(maxDiff(read(np.sum(r.biasTap.perExample, 0).div(3)), read(r.dbias.ref))).toBeLessThan(1e-5);
     // K-FAC's diagonal rule: u = G / (mean(perExample²) + λ) on the first step.
     const opt = kfac(1, { damping: 0.1 });
     const F = read(np.mean(np.square(r.tap.perExample.ref), 0));
@@ -155,6 +156,6 @@ describe('MNIST convnet', () => {
     for (const k of Object.keys(auto))
       expect(maxDiff(read(ours.grads[k]), read(auto[k])), k).toBeLessThan(1e-4);
     expect(Object.keys(ours.taps!).sort()).toEqual(['conv1.w', 'conv2.w', 'fc.w']);
-    expect(ours.taps!['conv2.w'].positions).toBe(14 * 14);
+    expect((ours.taps!['conv2.w'] as CurvatureTap).positions).toBe(14 * 14);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { numpy as np, random } from '@jax-js/jax';
 import type { CurvatureTap, ParamDict, Tensor } from '../optim/types.js';
+import { type FisherKind, type LossAndGrads, lossAndGradsFrom } from './fisher.js';
 import {
   type Activation,
   activationBackward,
@@ -14,6 +15,8 @@ import {
   denseForward,
 } from './layers.js';
 import type { Loss } from './losses.js';
+
+export type { LossAndGrads } from './fisher.js';
 
 export interface MlpSpec {
   /** Layer widths, input first: [784, 256, 10]. */
@@ -95,13 +98,6 @@ function refCaches(caches: LayerCache[]): LayerCache[] {
   return caches.map((c) => ({ dense: c.dense.ref, act: c.act ? c.act.ref : null, kind: c.kind }));
 }
 
-export interface LossAndGrads {
-  loss: Tensor;
-  grads: ParamDict;
-  /** Curvature taps per weight (absent with fisher 'none'). */
-  taps?: Record<string, CurvatureTap>;
-}
-
 /**
  * Mean loss, gradients and (optionally) curvature taps in one forward pass.
  * fisher: 'true' samples targets from the model for the taps' output gradients (K-FAC's default),
@@ -113,27 +109,11 @@ export function mlpLossAndGrads(
   targets: Tensor,
   spec: MlpSpec,
   loss: Loss,
-  { fisher = 'none', key }: { fisher?: 'true' | 'empirical' | 'none'; key?: Tensor } = {},
+  { fisher = 'none', key }: { fisher?: FisherKind; key?: Tensor } = {},
 ): LossAndGrads {
   const { out, caches } = mlpForward(params, x, spec);
-  const value = loss.value(out.ref, targets.ref);
-  if (fisher !== 'true') {
-    key?.dispose();
-    const { grads, taps } = mlpBackward(params, caches, loss.grad(out, targets));
-    if (fisher === 'none') disposeTaps(taps);
-    return { loss: value, grads, taps: fisher === 'none' ? undefined : taps };
-  }
-  const sampled = loss.sample(key ?? random.key(0), out.ref);
-  const fisherPass = mlpBackward(params, refCaches(caches), loss.grad(out.ref, sampled));
-  for (const g of Object.values(fisherPass.grads)) g.dispose();
-  const { grads, taps: dataTaps } = mlpBackward(params, caches, loss.grad(out, targets));
-  disposeTaps(dataTaps);
-  return { loss: value, grads, taps: fisherPass.taps };
-}
-
-function disposeTaps(taps: Record<string, CurvatureTap>): void {
-  for (const t of Object.values(taps)) {
-    t.a.dispose();
-    t.g.dispose();
-  }
+  return lossAndGradsFrom(out, caches, targets, loss, (c, d) => mlpBackward(params, c, d), refCaches, {
+    fisher,
+    key,
+  });
 }

@@ -3,8 +3,9 @@
  * forward/backward that returns the loss, the gradients and (for K-FAC) the curvature taps.
  */
 import type { ParamDict, Tensor } from '../optim/types.js';
+import type { FisherKind, LossAndGrads } from './fisher.js';
 import type { Loss } from './losses.js';
-import { initMlp, type LossAndGrads, layerName, type MlpSpec, mlpForward, mlpLossAndGrads } from './mlp.js';
+import { initMlp, layerName, type MlpSpec, mlpForward, mlpLossAndGrads } from './mlp.js';
 
 export interface Model {
   readonly description: string;
@@ -20,7 +21,7 @@ export interface Model {
     x: Tensor,
     targets: Tensor,
     loss: Loss,
-    opts: { fisher?: 'true' | 'empirical' | 'none'; key?: Tensor },
+    opts: { fisher?: FisherKind; key?: Tensor },
   ): LossAndGrads;
 }
 

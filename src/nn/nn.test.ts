@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { read, ready } from '../../test/jax-setup.js';
 import { kfac, sgd } from '../optim/alias.js';
 import { applyUpdates } from '../optim/base.js';
-import type { ParamDict, Tensor } from '../optim/types.js';
+import type { CurvatureTap, ParamDict, Tensor } from '../optim/types.js';
 import { activationForward } from './layers.js';
 import { type Loss, sigmoidCrossEntropy, softmaxCrossEntropy, squaredError } from './losses.js';
 import { initMlp, type MlpSpec, mlpForward, mlpLossAndGrads } from './mlp.js';
@@ -70,7 +70,7 @@ describe('curvature taps', () => {
       { fisher: 'empirical' },
     );
     for (const name of ['fc0.w', 'fc1.w']) {
-      const { a, g } = r.taps![name];
+      const { a, g } = r.taps![name] as CurvatureTap;
       const fromTaps = np.matmul(g.ref.transpose(), a.ref).div(8);
       expect(maxDiff(read(fromTaps), read(r.grads[name]))).toBeLessThan(1e-6);
     }
@@ -88,8 +88,10 @@ describe('curvature taps', () => {
       fisher: 'true',
       key: random.key(9),
     });
-    expect(tru.taps!['fc1.w'].g.shape).toEqual([8, 2]);
-    expect(maxDiff(read(tru.taps!['fc1.w'].g), read(emp.taps!['fc1.w'].g))).toBeGreaterThan(1e-3);
+    expect((tru.taps!['fc1.w'] as CurvatureTap).g.shape).toEqual([8, 2]);
+    expect(
+      maxDiff(read((tru.taps!['fc1.w'] as CurvatureTap).g), read((emp.taps!['fc1.w'] as CurvatureTap).g)),
+    ).toBeGreaterThan(1e-3);
     expect(maxDiff(read(tru.grads['fc1.w']), read(emp.grads['fc1.w']))).toBeLessThan(1e-7);
   });
 });

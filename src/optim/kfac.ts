@@ -37,6 +37,12 @@ export interface KfacOptions {
   factorEvery?: number;
   inverseEvery?: number;
   /**
+   * Refresh the inverses at every one of the first this-many steps (default 0), while the factors
+   * still change fast: inverses of the first batch's factors, kept for `inverseEvery` steps, give
+   * the deep sigmoid autoencoder steps far too large in the layers whose Γ grows.
+   */
+  inverseWarmup?: number;
+  /**
    * How the damped factors are inverted: 'host' (default) — f64 Cholesky by riesz's own kernels, read
    * back from and uploaded to the device every `inverseEvery` steps; 'newton-schulz' — warm-started,
    * matmul-only, on the device; 'exact' — jax-js's inverse. On the CPU, jax-js's matmul is slow on
@@ -102,6 +108,7 @@ export function scaleByKfac({
   decay = 0.95,
   factorEvery = 1,
   inverseEvery = 10,
+  inverseWarmup = 0,
   inverse = 'host',
   biasOf = defaultBias,
   step = 'natural',
@@ -148,7 +155,7 @@ export function scaleByKfac({
         const a = augment(tap.a.ref, hasBias);
         // Gradient with the bias as an extra column: out×(in+1).
         const Gmat = hasBias ? np.concatenate([g, grads[bias].reshape([g.shape[0], 1])], 1) : g;
-        const refresh = state.count % inverseEvery === 0;
+        const refresh = state.count < inverseWarmup || state.count % inverseEvery === 0;
         let U: Tensor;
         if (inverse === 'host') {
           let layer = hostLayers[name];

@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../io/files.js';
 import { applyUpdates, disposeTree } from '../optim/base.js';
 import type { ParamDict } from '../optim/types.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { eagerLossAndGrads, jitLossAndGrads, jitPredict, type PredictFn } from './jit-step.js';
 import { buildOptimizer } from './optimizers.js';
 import type { Task } from './tasks.js';
 
@@ -39,6 +40,8 @@ export interface TrainOptions {
   checkpointEvery?: number;
   /** Continue from this checkpoint (same task, optimizer, lr, batch and seed). */
   resume?: string;
+  /** Jit-compile the forward/backward (default: the task's choice; see train/jit-step.ts). */
+  jit?: boolean;
 }
 
 export interface TrainSummary {
@@ -75,21 +78,27 @@ function toArrays(task: Task, b: { x: Float32Array; y: Int32Array | Float32Array
   return { x, y };
 }
 
-/** Mean loss and accuracy (classifiers) on the test set. Borrows params. */
-export function evaluate(task: Task, params: ParamDict): { loss: number; accuracy: number | null } {
+/** Mean loss and accuracy (classifiers: of every predicted label) on the test set. Borrows params. */
+export function evaluate(
+  task: Task,
+  params: ParamDict,
+  predict: PredictFn = (p, x) => task.model.predict(p, x),
+): { loss: number; accuracy: number | null } {
   let total = 0;
   let correct = 0;
   for (const b of evalBatches(task.test, 1000)) {
     const { x, y } = toArrays(task, b);
-    const out = task.model.predict(params, x);
+    const out = predict(params, x);
     if (task.classifier) {
       const pred = np.argmax(out.ref, -1).dataSync() as Int32Array;
       const labels = b.y as Int32Array;
-      for (let i = 0; i < b.size; i++) if (pred[i] === labels[i]) correct++;
+      for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) correct++;
     }
     total += (task.loss.value(out, y).dataSync() as Float32Array)[0] * b.size;
   }
-  return { loss: total / task.test.n, accuracy: task.classifier ? correct / task.test.n : null };
+  // A sequence model predicts yDim labels per example (one per position).
+  const labels = task.test.n * task.test.yDim;
+  return { loss: total / task.test.n, accuracy: task.classifier ? correct / labels : null };
 }
 
 export function train(task: Task, o: TrainOptions): TrainSummary {
@@ -100,6 +109,9 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
   const totalSteps = o.steps ?? (o.epochs ?? task.epochs) * stepsPerEpoch;
   let params = task.model.init(seed);
   const built = buildOptimizer(o.optimizer, lr, params, task.model.head, { klClip: task.klClip });
+  const useJit = o.jit ?? task.jit ?? false;
+  const lossAndGrads = (useJit ? jitLossAndGrads : eagerLossAndGrads)(task.model, task.loss, built.fisher);
+  const predict = useJit ? jitPredict(task.model) : undefined;
   let state: unknown;
   const run = { task: task.name, optimizer: o.optimizer, lr, batch, seed };
   let startStep = 0;
@@ -137,10 +149,8 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
       if (step >= totalSteps) break outer;
       const t0 = performance.now();
       const { x, y } = toArrays(task, b);
-      const r = task.model.lossAndGrads(params, x, y, task.loss, {
-        fisher: built.fisher,
-        key: built.fisher === 'true' ? random.key(seed * 1000003 + step) : undefined,
-      });
+      const key = built.fisher === 'true' ? random.key(seed * 1000003 + step) : undefined;
+      const r = lossAndGrads(params, x, y, key);
       const loss = (r.loss.dataSync() as Float32Array)[0];
       if (!Number.isFinite(loss)) {
         disposeTree(r.grads);
@@ -167,7 +177,7 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
       const point: TrainSummary['curve'][number] = { step, wall_s: wall, train_loss: loss };
       const endOfEpoch = step % stepsPerEpoch === 0 || step === totalSteps;
       if (endOfEpoch || (o.evalEvery && step % o.evalEvery === 0)) {
-        const ev = evaluate(task, params);
+        const ev = evaluate(task, params, predict);
         point.test_loss = ev.loss;
         if (ev.accuracy !== null) point.test_accuracy = ev.accuracy;
       }

@@ -6,10 +6,15 @@
 import type { Dataset } from '../data/dataset.js';
 import { linregAniso } from '../data/linreg.js';
 import { loadFashionMnist, loadMnist } from '../data/mnist.js';
+import { loadMobyDick } from '../data/mobydick.js';
 import { UsageError } from '../errors.js';
 import { mnistConvnet } from '../nn/convnet.js';
 import { type Loss, sigmoidCrossEntropy, softmaxCrossEntropy, squaredError } from '../nn/losses.js';
 import { type Model, mlpModel } from '../nn/model.js';
+import { charTransformer } from '../nn/transformer.js';
+
+/** Characters the Moby-Dick transformer sees at once. */
+const MOBY_CONTEXT = 64;
 
 export interface Task {
   name: string;
@@ -25,6 +30,8 @@ export interface Task {
   lr: Record<string, number>;
   /** K-FAC's KL clip for this task (none: unclipped natural-gradient steps, as on linreg-aniso). */
   klClip?: number;
+  /** Jit-compile the forward/backward (pays for models of many small operations; train/jit-step.ts). */
+  jit?: boolean;
 }
 
 export const TASKS = [
@@ -33,6 +40,7 @@ export const TASKS = [
   'mnist-autoencoder',
   'fashion-mlp',
   'linreg-aniso',
+  'mobydick-char',
 ] as const;
 export type TaskName = (typeof TASKS)[number];
 
@@ -143,6 +151,40 @@ export function loadTask(name: string): Task {
           pion: 1e-4,
         },
       };
+    case 'mobydick-char': {
+      const corpus = loadMobyDick(MOBY_CONTEXT);
+      return {
+        name,
+        description: `Moby-Dick next character, ${corpus.vocab.size} symbols, transformer 2×64 (4 heads, context ${MOBY_CONTEXT}), softmax cross-entropy`,
+        model: charTransformer({
+          vocab: corpus.vocab.size,
+          context: MOBY_CONTEXT,
+          width: 64,
+          heads: 4,
+          layers: 2,
+        }),
+        loss: softmaxCrossEntropy,
+        classifier: true,
+        train: corpus.train,
+        test: corpus.test,
+        batch: 32,
+        epochs: 1,
+        jit: true,
+        klClip: 0.01,
+        lr: {
+          sgd: 0.5,
+          momentum: 0.05,
+          adam: 3e-3,
+          adamw: 3e-3,
+          'frobenius-identity': 0.5,
+          kfac: 0.2,
+          shampoo: 3e-3,
+          muon: 0.02,
+          'muon-kfac': 0.05,
+          pion: 0.05,
+        },
+      };
+    }
     default:
       throw new UsageError(`unknown task '${name}'; valid tasks: ${TASKS.join(', ')}`);
   }

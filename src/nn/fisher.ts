@@ -1,0 +1,59 @@
+/**
+ * The forward/backward protocol every model shares: the mean loss, the data gradients and, for
+ * K-FAC, curvature taps. With the true Fisher the taps come from a second backward pass whose output
+ * gradient uses targets sampled from the model's predictive distribution (reusing the forward caches);
+ * with the empirical Fisher they are the data pass's own taps.
+ */
+import { random } from '@jax-js/jax';
+import type { CurvatureTap, DiagonalTap, ParamDict, Tensor } from '../optim/types.js';
+import type { Loss } from './losses.js';
+
+export type Taps = Record<string, CurvatureTap | DiagonalTap>;
+
+export interface LossAndGrads {
+  loss: Tensor;
+  grads: ParamDict;
+  /** Curvature taps per parameter (absent with fisher 'none'). */
+  taps?: Taps;
+}
+
+export type FisherKind = 'true' | 'empirical' | 'none';
+
+export function disposeTaps(taps: Taps): void {
+  for (const t of Object.values(taps)) {
+    if ('perExample' in t) t.perExample.dispose();
+    else {
+      t.a.dispose();
+      t.g.dispose();
+    }
+  }
+}
+
+/**
+ * Loss, gradients and taps from a forward pass's outputs and caches. `backward` consumes its caches
+ * and output gradient; `refCaches` returns the caches with one more reference each. Consumes out,
+ * caches, targets and key.
+ */
+export function lossAndGradsFrom<C>(
+  out: Tensor,
+  caches: C,
+  targets: Tensor,
+  loss: Loss,
+  backward: (caches: C, dOut: Tensor) => { grads: ParamDict; taps: Taps },
+  refCaches: (caches: C) => C,
+  { fisher = 'none', key }: { fisher?: FisherKind; key?: Tensor } = {},
+): LossAndGrads {
+  const value = loss.value(out.ref, targets.ref);
+  if (fisher !== 'true') {
+    key?.dispose();
+    const { grads, taps } = backward(caches, loss.grad(out, targets));
+    if (fisher === 'none') disposeTaps(taps);
+    return { loss: value, grads, taps: fisher === 'none' ? undefined : taps };
+  }
+  const sampled = loss.sample(key ?? random.key(0), out.ref);
+  const fisherPass = backward(refCaches(caches), loss.grad(out.ref, sampled));
+  for (const g of Object.values(fisherPass.grads)) g.dispose();
+  const data = backward(caches, loss.grad(out, targets));
+  disposeTaps(data.taps);
+  return { loss: value, grads: data.grads, taps: fisherPass.taps };
+}
