@@ -5,7 +5,10 @@
  * python3-torch) in the same run. The PyTorch peer runs with the machine's OpenBLAS settings
  * ("default") and with OPENBLAS_CORETYPE=SkylakeX for the peer alone ("tuned").
  *
- * usage: npm run bench:train [-- --steps 5]
+ * With --time-to-adam-loss it also measures the wall time K-FAC needs to reach Adam's 300-step train
+ * loss (about ten minutes more).
+ *
+ * usage: npm run bench:train [-- --steps 5] [-- --time-to-adam-loss]
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -14,6 +17,7 @@ import { initDevice } from '../src/backend/device.js';
 import { enableThreads } from '../src/backend/threads.js';
 import { epochBatches } from '../src/data/dataset.js';
 import { applyUpdates, disposeTree } from '../src/optim/base.js';
+import { train } from '../src/train/loop.js';
 import { buildOptimizer } from '../src/train/optimizers.js';
 import { loadTask } from '../src/train/tasks.js';
 
@@ -30,6 +34,7 @@ function timeSteps(optimizer: string, n: number): number[] {
   let params = task.model.init(0);
   const built = buildOptimizer(optimizer, task.lr[optimizer], params, task.model.head, {
     klClip: task.klClip,
+    kfac: task.kfac,
   });
   let state = built.opt.init(params);
   const times: number[] = [];
@@ -81,3 +86,21 @@ console.log(
 console.log(
   `  riesz K-FAC step (10-step mean, one inverse refresh)  ${kfac.toFixed(3)} s   = ${(kfac / adam).toFixed(2)}× riesz's Adam step   target ≤ 1.5×`,
 );
+
+// Time to Adam's loss: Adam trains 300 steps; its target is the mean train loss of its last 10
+// steps; K-FAC trains on the same batches until a step's loss reaches that, or until it has used
+// Adam's whole wall time. Target: K-FAC gets there in ≤ 1/3 of Adam's wall time. (~10 minutes)
+if (process.argv.includes('--time-to-adam-loss')) {
+  const quiet = { progress: () => {} };
+  const a = train(task, { optimizer: 'adam', steps: 300, ...quiet });
+  const target = mean(a.curve.slice(-10).map((p) => p.train_loss));
+  const k = train(task, { optimizer: 'kfac', steps: 300, targetLoss: target, maxWallS: a.wall_s, ...quiet });
+  console.log(
+    `\n  Adam, 300 steps: wall ${a.wall_s.toFixed(0)} s, train loss (mean of the last 10 steps) ${target.toFixed(2)}`,
+  );
+  console.log(
+    k.time_to_target_s === null
+      ? `  K-FAC did not reach it within Adam's wall time (${k.steps} steps, loss ${k.final_train_loss.toFixed(2)}): ratio > 1   target ≤ 0.33`
+      : `  K-FAC reached it after ${k.time_to_target_s.toFixed(0)} s: ${(k.time_to_target_s / a.wall_s).toFixed(2)}× Adam's wall time   target ≤ 0.33`,
+  );
+}

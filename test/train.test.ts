@@ -148,6 +148,17 @@ describe('riesz train', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/was written with optimizer adam, this run has sgd/);
   }, 60_000);
+  it('--jit runs the same training as the eager step; --jit with --no-jit is a usage error', () => {
+    const args = ['--task', 'linreg-aniso', '--optimizer', 'kfac', '--steps', '10'];
+    const eager = trainJson(...args);
+    const jitted = trainJson(...args, '--jit');
+    expect(Math.abs(jitted.final_train_loss - eager.final_train_loss)).toBeLessThan(
+      1e-3 * eager.final_train_loss,
+    );
+    const r = riesz('train', '--jit', '--no-jit', '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--jit and --no-jit exclude each other/);
+  });
   it('trains the Moby-Dick character transformer (jit-compiled step) with K-FAC', () => {
     const j = trainJson('--task', 'mobydick-char', '--optimizer', 'kfac', '--steps', '4');
     expect(j.steps).toBe(4);

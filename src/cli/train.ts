@@ -1,6 +1,6 @@
 /**
  * `riesz train [--task T] [--optimizer O] [--steps N|--epochs E] [--batch B] [--lr X] [--seed S]
- * [--device wasm|webgpu] [--out DIR] [--target-loss X] [--on-nan stop|skip] [--json]` — trains a model
+ * [--device wasm|webgpu] [--out DIR] [--target-loss X] [--on-nan stop|skip] [--jit|--no-jit] [--json]` — trains a model
  * on real data and prints a summary; with --json the last stdout line is one JSON object.
  */
 import { type DeviceName, initDevice } from '../backend/device.js';
@@ -38,6 +38,8 @@ export const trainOptions: Record<string, OptionSpec> = {
   save: { type: 'string', value: 'FILE', help: 'write a checkpoint (safetensors, atomically) at the end' },
   'checkpoint-every': { type: 'string', value: 'N', help: 'also write the checkpoint every N steps' },
   resume: { type: 'string', value: 'FILE', help: 'continue from a checkpoint (bit for bit on the CPU)' },
+  jit: { type: 'boolean', help: "jit-compile the forward/backward (default: the task's choice)" },
+  'no-jit': { type: 'boolean', help: 'run the forward/backward eagerly' },
   json: { type: 'boolean', help: 'make the last line of stdout one JSON object' },
   quiet: { type: 'boolean', help: 'no progress lines' },
   debug: { type: 'boolean', help: 'show stack traces on errors' },
@@ -56,6 +58,12 @@ function progressPrinter(quiet: boolean): (line: string, final: boolean) => void
       lastPrint = now;
     }
   };
+}
+
+/** --jit / --no-jit, or undefined for the task's default. */
+export function jitChoice(options: Record<string, unknown>): boolean | undefined {
+  if (options.jit && options['no-jit']) throw new UsageError('--jit and --no-jit exclude each other');
+  return options.jit ? true : options['no-jit'] ? false : undefined;
 }
 
 export async function runTrain(argv: string[], print: (s: string) => void): Promise<void> {
@@ -98,6 +106,7 @@ export async function runTrain(argv: string[], print: (s: string) => void): Prom
     checkpointEvery: positive('checkpoint-every'),
     resume: options.resume === undefined ? undefined : String(options.resume),
     progress: progressPrinter(Boolean(options.quiet)),
+    jit: jitChoice(options),
   });
   const { curve: _curve, ...result } = summary;
   if (options.json) {

@@ -40,6 +40,8 @@ export interface TrainOptions {
   checkpointEvery?: number;
   /** Continue from this checkpoint (same task, optimizer, lr, batch and seed). */
   resume?: string;
+  /** Stop after the first step that ends past this many seconds of wall time. */
+  maxWallS?: number;
   /** Jit-compile the forward/backward (default: the task's choice; see train/jit-step.ts). */
   jit?: boolean;
 }
@@ -106,9 +108,12 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
   const batch = o.batch ?? task.batch;
   const seed = o.seed ?? 0;
   const stepsPerEpoch = Math.floor(task.train.n / batch);
-  const totalSteps = o.steps ?? (o.epochs ?? task.epochs) * stepsPerEpoch;
+  let totalSteps = o.steps ?? (o.epochs ?? task.epochs) * stepsPerEpoch;
   let params = task.model.init(seed);
-  const built = buildOptimizer(o.optimizer, lr, params, task.model.head, { klClip: task.klClip });
+  const built = buildOptimizer(o.optimizer, lr, params, task.model.head, {
+    klClip: task.klClip,
+    kfac: task.kfac,
+  });
   const useJit = o.jit ?? task.jit ?? false;
   const lossAndGrads = (useJit ? jitLossAndGrads : eagerLossAndGrads)(task.model, task.loss, built.fisher);
   const predict = useJit ? jitPredict(task.model) : undefined;
@@ -174,6 +179,7 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
       lastLoss = loss;
       const wall = (performance.now() - start) / 1000;
       if (reached === null && o.targetLoss !== undefined && loss <= o.targetLoss) reached = wall;
+      if (o.maxWallS !== undefined && wall > o.maxWallS) totalSteps = step;
       const point: TrainSummary['curve'][number] = { step, wall_s: wall, train_loss: loss };
       const endOfEpoch = step % stepsPerEpoch === 0 || step === totalSteps;
       if (endOfEpoch || (o.evalEvery && step % o.evalEvery === 0)) {

@@ -7,6 +7,7 @@
 import { UsageError } from '../errors.js';
 import { adam, adamw, frobenius, kfac, momentum, muon, muonKfac, sgd, shampoo } from '../optim/alias.js';
 import { pion } from '../optim/geometry-transforms.js';
+import type { KfacOptions } from '../optim/kfac.js';
 import { multiTransform, routeAll, routingTable } from '../optim/partition.js';
 import type { GradientTransformation, ParamDict } from '../optim/types.js';
 
@@ -24,6 +25,9 @@ export const OPTIMIZERS = [
 ] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
+/** K-FAC settings a task may change from the defaults (both K-FAC and Muon-in-K-FAC-metrics use them). */
+export type TaskKfacOptions = Pick<KfacOptions, 'damping' | 'inverseEvery' | 'inverseWarmup'>;
+
 export interface BuiltOptimizer {
   opt: GradientTransformation<unknown>;
   /** Curvature taps the optimizer needs from the model. */
@@ -37,7 +41,7 @@ export function buildOptimizer(
   lr: number,
   params: ParamDict,
   head: string[],
-  { klClip }: { klClip?: number } = {},
+  { klClip, kfac: kfacOpts = {} }: { klClip?: number; kfac?: TaskKfacOptions } = {},
 ): BuiltOptimizer {
   if (!(OPTIMIZERS as readonly string[]).includes(name)) {
     throw new UsageError(`unknown optimizer '${name}'; valid optimizers: ${OPTIMIZERS.join(', ')}`);
@@ -73,10 +77,10 @@ export function buildOptimizer(
     case 'kfac':
       // The KL clip (as in kfac-pytorch) keeps early natural-gradient steps from overshooting:
       // MNIST MLP, 1 epoch: lr 0.2 with clip 0.01 reaches 97.6%, lr ≥ 0.15 without it diverges.
-      return everything(kfac(lr, { klClip }), 'kfac', 'true');
+      return everything(kfac(lr, { klClip, ...kfacOpts }), 'kfac', 'true');
     case 'muon-kfac':
       return everything(
-        muonKfac(lr, { klClip: klClip === undefined ? undefined : { lr, max: klClip } }),
+        muonKfac(lr, { klClip: klClip === undefined ? undefined : { lr, max: klClip }, ...kfacOpts }),
         'muon-kfac',
         'true',
       );

@@ -12,6 +12,7 @@ import { mnistConvnet } from '../nn/convnet.js';
 import { type Loss, sigmoidCrossEntropy, softmaxCrossEntropy, squaredError } from '../nn/losses.js';
 import { type Model, mlpModel } from '../nn/model.js';
 import { charTransformer } from '../nn/transformer.js';
+import type { TaskKfacOptions } from './optimizers.js';
 
 /** Characters the Moby-Dick transformer sees at once. */
 const MOBY_CONTEXT = 64;
@@ -30,6 +31,8 @@ export interface Task {
   lr: Record<string, number>;
   /** K-FAC's KL clip for this task (none: unclipped natural-gradient steps, as on linreg-aniso). */
   klClip?: number;
+  /** K-FAC settings other than the defaults (damping, inverse refresh). */
+  kfac?: TaskKfacOptions;
   /** Jit-compile the forward/backward (pays for models of many small operations; train/jit-step.ts). */
   jit?: boolean;
 }
@@ -114,14 +117,15 @@ export function loadTask(name: string): Task {
         ...mnistAs('images'),
         batch: 1000,
         epochs: 1,
-        klClip: 0.01,
+        klClip: 0.1,
+        kfac: { damping: 1, inverseWarmup: 10 },
         lr: {
           sgd: 0.1,
           momentum: 0.01,
           adam: 1e-3,
           adamw: 1e-3,
           'frobenius-identity': 0.1,
-          kfac: 0.1,
+          kfac: 1,
           shampoo: 1e-3,
           muon: 0.02,
           'muon-kfac': 0.05,
