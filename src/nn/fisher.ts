@@ -4,9 +4,10 @@
  * gradient uses targets sampled from the model's predictive distribution (reusing the forward caches);
  * with the empirical Fisher they are the data pass's own taps.
  */
-import { random } from '@jax-js/jax';
+import { jvp, random } from '@jax-js/jax';
 import type { CurvatureTap, DiagonalTap, ParamDict, Tensor } from '../optim/types.js';
 import type { Loss } from './losses.js';
+import type { Model } from './model.js';
 
 export type Taps = Record<string, CurvatureTap | DiagonalTap>;
 
@@ -56,4 +57,28 @@ export function lossAndGradsFrom<C>(
   const data = backward(caches, loss.grad(out, targets));
   disposeTaps(data.taps);
   return { loss: value, grads: data.grads, taps: fisherPass.taps };
+}
+
+/** The entries of d in the key order of `like` (jvp matches trees by structure), one more reference each. */
+const borrow = (d: ParamDict, like: ParamDict = d): ParamDict =>
+  Object.fromEntries(Object.keys(like).map((k) => [k, d[k].ref]));
+
+/**
+ * dᵀF d on a batch, F = mean over examples of JᵢᵀFᵢJᵢ (the Fisher of the model's predictive
+ * distribution; Jᵢ the Jacobian of example i's outputs in the parameters): one forward-mode
+ * Jacobian–vector product gives J d. Borrows params, x and d.
+ */
+export function fisherCurvature(
+  model: Model,
+  loss: Loss,
+  params: ParamDict,
+  x: Tensor,
+  d: ParamDict,
+): number {
+  const [out, dOut] = jvp(
+    (p: ParamDict) => model.predict(p, x.ref),
+    [borrow(params)],
+    [borrow(d, params)],
+  ) as [Tensor, Tensor];
+  return (loss.fisherQuadratic(out, dOut).dataSync() as Float32Array)[0];
 }

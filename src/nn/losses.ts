@@ -22,6 +22,11 @@ export interface Loss {
   grad(outputs: Tensor, targets: Tensor): Tensor;
   /** Targets drawn from the model's predictive distribution at `outputs`. */
   sample(key: Tensor, outputs: Tensor): Tensor;
+  /**
+   * Mean over the batch of dᵢᵀ Fᵢ dᵢ, Fᵢ the Fisher of the predictive distribution in the outputs
+   * (the Hessian of ℓ in z for these losses) and dᵢ a row of `dOut` (a change of the outputs).
+   */
+  fisherQuadratic(outputs: Tensor, dOut: Tensor): Tensor;
 }
 
 /** Cross-entropy of logits z (B×C) against integer class labels t (B, int32). */
@@ -38,6 +43,12 @@ export const softmaxCrossEntropy: Loss = {
   sample(key, z) {
     return random.categorical(key, z);
   },
+  fisherQuadratic(z, d) {
+    // F = diag(p) − ppᵀ:  dᵀFd = Σ p d² − (Σ p d)².
+    const p = nn.softmax(z, -1);
+    const pd = np.sum(p.ref.mul(d.ref), -1);
+    return np.mean(np.sum(p.mul(np.square(d)), -1).sub(np.square(pd)));
+  },
 };
 
 /** Independent Bernoulli outputs: logits z (B×D), targets t ∈ [0, 1] (B×D). */
@@ -53,6 +64,11 @@ export const sigmoidCrossEntropy: Loss = {
   sample(key, z) {
     return random.bernoulli(key, nn.sigmoid(z)).astype(np.float32);
   },
+  fisherQuadratic(z, d) {
+    // F = diag(σ(1 − σ)).
+    const s = nn.sigmoid(z);
+    return np.mean(np.sum(s.ref.mul(np.ones(s.shape).sub(s)).mul(np.square(d)), -1));
+  },
 };
 
 /** Gaussian outputs with unit variance: ½‖z − t‖² per example. */
@@ -67,5 +83,9 @@ export const squaredError: Loss = {
   },
   sample(key, z) {
     return z.ref.add(random.normal(key, z.shape));
+  },
+  fisherQuadratic(z, d) {
+    z.dispose();
+    return np.mean(np.sum(np.square(d), -1));
   },
 };

@@ -1,13 +1,16 @@
 /** Explicit backward passes against jax-js autodiff, the tap identity, and K-FAC on a real model. */
-import { grad, numpy as np, random } from '@jax-js/jax';
+import { grad, jvp, numpy as np, random } from '@jax-js/jax';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { read, ready } from '../../test/jax-setup.js';
 import { kfac, sgd } from '../optim/alias.js';
 import { applyUpdates } from '../optim/base.js';
 import type { CurvatureTap, ParamDict, Tensor } from '../optim/types.js';
+import { fisherCurvature } from './fisher.js';
 import { activationForward } from './layers.js';
 import { type Loss, sigmoidCrossEntropy, softmaxCrossEntropy, squaredError } from './losses.js';
 import { initMlp, type MlpSpec, mlpForward, mlpLossAndGrads } from './mlp.js';
+import { mlpModel } from './model.js';
 
 beforeAll(async () => {
   await ready;
@@ -122,6 +125,30 @@ describe('K-FAC on an ill-conditioned regression, with taps from the model', () 
     const kfacLoss = train(kfac(0.5, { damping: 1e-4, inverseEvery: 1, decay: 0.5 }));
     expect(kfacLoss).toBeLessThan(1e-3 * sgdLoss);
   });
+  it('with the quadratic-model step lands on the minimum of the batch loss along the step', () => {
+    // A linear model with squared error: F is the exact Hessian, so α minimises L(p + t·u) in t.
+    const spec: MlpSpec = { sizes: [3, 2], output: 'identity' };
+    const model = mlpModel(spec);
+    const x = random.normal(random.key(2), [32, 3]).mul(np.array([1, 5, 0.3]));
+    const y = random.normal(random.key(3), [32, 2]);
+    const params = model.init(1);
+    const r = model.lossAndGrads(params, x.ref, y.ref, squaredError, { fisher: 'true', key: random.key(4) });
+    const opt = kfac(1, { damping: 1e-6, quadraticStep: true });
+    const curvature = (d: ParamDict) => fisherCurvature(model, squaredError, params, x, d);
+    const [u] = opt.update(r.grads, opt.init(params), params, { taps: r.taps, curvature });
+    const lossAt = (t: number) => {
+      const moved = Object.fromEntries(
+        Object.entries(params).map(([k, v]) => [k, v.ref.add(u[k].ref.mul(t))]),
+      );
+      return read(squaredError.value(model.predict(moved, x.ref), y.ref))[0];
+    };
+    const [below, at, above] = [0.8, 1, 1.2].map(lossAt);
+    expect(at).toBeLessThan(below);
+    expect(at).toBeLessThan(above);
+    // Symmetric around the minimum of a parabola: L(0.8) = L(1.2).
+    expect(Math.abs(below - above)).toBeLessThan(1e-3 * at);
+    expect(() => kfac(1, { quadraticStep: true, klClip: 0.01 })).toThrow(/exclude each other/);
+  });
 });
 
 it('activations: relu, tanh, sigmoid, identity forward values', () => {
@@ -158,5 +185,43 @@ describe('layer products through riesz kernels', () => {
       expect(maxDiff(jax, ref), `${ta} ${tb}`).toBeLessThan(1e-3);
     }
     setHostProducts(true);
+  });
+});
+
+describe('the Fisher quadratic form', () => {
+  const cases: [string, Loss, Tensor][] = [
+    ['softmax CE', softmaxCrossEntropy, np.array([0, 2, 1], { dtype: np.int32 })],
+    ['sigmoid CE', sigmoidCrossEntropy, np.array([0.2, 1, 0, 0.5, 0.9, 0.1, 0, 1, 0.3]).reshape([3, 3])],
+    ['squared error', squaredError, np.array([0.5, -1, 2, 0, 1, 3, -2, 0.1, 0.7]).reshape([3, 3])],
+  ];
+  it.each(cases)(
+    '%s: mean of dᵢᵀFᵢdᵢ equals dᵀ(∇²L)d, L the batch mean (Fisher = Hessian in the outputs)',
+    (_, loss, t) => {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 10_000 }), (seed) => {
+          const z = random.normal(random.key(seed), [3, 3]);
+          const d = random.normal(random.key(seed + 1), [3, 3]);
+          const hd = (() => {
+            const g = (zz: Tensor) => grad((w: Tensor) => loss.value(w, t.ref))(zz);
+            const [, tangent] = jvp(g, [z.ref], [d.ref]) as [Tensor, Tensor];
+            return read(tangent);
+          })();
+          const want = read(d.ref).reduce((acc, v, i) => acc + v * hd[i], 0);
+          const got = read(loss.fisherQuadratic(z, d))[0];
+          expect(Math.abs(got - want)).toBeLessThan(1e-4 * Math.max(1, Math.abs(want)));
+        }),
+        { numRuns: 10 },
+      );
+    },
+  );
+  it('fisherCurvature of a linear model with squared error is mean ‖dW x + db‖²', () => {
+    const spec: MlpSpec = { sizes: [4, 3], output: 'identity' };
+    const model = mlpModel(spec);
+    const params = model.init(3);
+    const x = random.normal(random.key(4), [5, 4]);
+    const d = { 'fc0.w': random.normal(random.key(5), [3, 4]), 'fc0.b': random.normal(random.key(6), [3]) };
+    const jd = np.matmul(x.ref, d['fc0.w'].ref.transpose()).add(d['fc0.b'].ref);
+    const want = read(np.mean(np.sum(np.square(jd), -1)))[0];
+    expect(Math.abs(fisherCurvature(model, squaredError, params, x, d) - want)).toBeLessThan(1e-4 * want);
   });
 });

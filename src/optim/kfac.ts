@@ -12,6 +12,7 @@
  * Weights without curvature taps pass through unchanged (route them to another optimizer).
  */
 import { numpy as np } from '@jax-js/jax';
+import { UsageError } from '../errors.js';
 import {
   accumulateFactors,
   type HostLayer,
@@ -64,6 +65,13 @@ export interface KfacOptions {
    * change of the model's output distribution, ½·lr²·uᵀFu ≈ lr²·⟨u, G⟩ / 2, stays bounded.
    */
   klClip?: { lr: number; max: number };
+  /**
+   * Scale the step to the minimiser of the damped quadratic model along it (Martens & Grosse 2015,
+   * §6.4, without their momentum): α = ⟨G, u⟩ / (uᵀF u + λ‖u‖²), with uᵀF u from `ctx.curvature`
+   * (exact, on the current batch). The learning rate then multiplies α: lr = 1 is the model's step.
+   * Excludes the KL clip.
+   */
+  quadraticStep?: boolean;
 }
 
 interface LayerState {
@@ -97,6 +105,27 @@ function checkFinite(x: Tensor, what: string): void {
     throw new NumericalError(`K-FAC: ${what} has NaN or Inf entries (check the loss and the learning rate)`);
 }
 
+/**
+ * α = ⟨G, u⟩ / (uᵀF u + λ‖u‖²): the minimiser of the damped quadratic model along u (consumes G,
+ * borrows u). Non-positive or non-finite values mean the model is useless here: α = 0 skips the step.
+ */
+function quadraticModelStep(
+  G: ParamDict,
+  u: ParamDict,
+  curvature: (d: ParamDict) => number,
+  damping: number,
+): number {
+  let gu = 0;
+  let uu = 0;
+  for (const [k, g] of Object.entries(G)) {
+    gu += (np.sum(g.mul(u[k].ref)).dataSync() as Float32Array)[0];
+    uu += (np.sum(np.square(u[k].ref)).dataSync() as Float32Array)[0];
+  }
+  const denominator = curvature(u) + damping * uu;
+  const alpha = gu / denominator;
+  return Number.isFinite(alpha) && alpha > 0 ? alpha : 0;
+}
+
 /** Input taps with a bias column of ones appended when the layer has a bias. */
 function augment(a: Tensor, withBias: boolean): Tensor {
   if (!withBias) return a;
@@ -114,11 +143,20 @@ export function scaleByKfac({
   step = 'natural',
   polarSteps = 5,
   klClip,
+  quadraticStep = false,
 }: KfacOptions = {}): GradientTransformation<KfacState> {
+  if (quadraticStep && klClip) throw new UsageError('K-FAC: quadraticStep and klClip exclude each other');
   return {
     init: () => ({ count: 0, layers: {}, hostLayers: {}, diag: {} }),
     update(grads, state, _params, ctx) {
       const taps = ctx?.taps ?? {};
+      if (quadraticStep && !ctx?.curvature) {
+        throw new UsageError('K-FAC quadraticStep needs ctx.curvature (dᵀFd) from the training loop');
+      }
+      // ⟨G, u⟩ of the quadratic model needs the raw gradients, which preconditioning consumes.
+      const raw = quadraticStep
+        ? Object.fromEntries(Object.entries(grads).map(([k, v]) => [k, v.ref]))
+        : null;
       const layers = { ...state.layers };
       const diag = { ...state.diag };
       const out: ParamDict = { ...grads };
@@ -222,6 +260,10 @@ export function scaleByKfac({
         const nu = np.minimum(np.sqrt(np.reciprocal(quad.mul(klClip.lr ** 2).add(1e-30)).mul(klClip.max)), 1);
         for (const k of preconditioned) out[k] = out[k].mul(nu.ref);
         nu.dispose();
+      }
+      if (raw) {
+        const alpha = quadraticModelStep(raw, out, ctx!.curvature!, damping);
+        for (const k of Object.keys(out)) out[k] = out[k].mul(alpha);
       }
       return [out, { count: state.count + 1, layers, hostLayers, diag }];
     },

@@ -33,6 +33,11 @@ export interface DiagonalTap {
 
 export interface UpdateContext {
   taps?: Record<string, CurvatureTap | DiagonalTap>;
+  /**
+   * dᵀF d for a direction d on the current batch, F the model's Fisher (the training loop computes
+   * it with a forward-mode Jacobian–vector product). Borrows d.
+   */
+  curvature?: (direction: ParamDict) => number;
 }
 
 export interface GradientTransformation<S> {

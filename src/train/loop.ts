@@ -11,6 +11,7 @@ import { numpy as np, random } from '@jax-js/jax';
 import { epochBatches, evalBatches } from '../data/dataset.js';
 import { RieszError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
+import { fisherCurvature } from '../nn/fisher.js';
 import { applyUpdates, disposeTree } from '../optim/base.js';
 import type { ParamDict } from '../optim/types.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -155,9 +156,10 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
       const t0 = performance.now();
       const { x, y } = toArrays(task, b);
       const key = built.fisher === 'true' ? random.key(seed * 1000003 + step) : undefined;
-      const r = lossAndGrads(params, x, y, key);
+      const r = lossAndGrads(params, built.curvature ? x.ref : x, y, key);
       const loss = (r.loss.dataSync() as Float32Array)[0];
       if (!Number.isFinite(loss)) {
+        if (built.curvature) x.dispose();
         disposeTree(r.grads);
         disposeTree(r.taps);
         if (o.onNan === 'skip') {
@@ -170,7 +172,11 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
             `lower --lr, or pass --on-nan skip to drop such steps`,
         );
       }
-      const [u, s] = built.opt.update(r.grads, state, params, { taps: r.taps });
+      const curvature = built.curvature
+        ? (d: ParamDict) => fisherCurvature(task.model, task.loss, params, x, d)
+        : undefined;
+      const [u, s] = built.opt.update(r.grads, state, params, { taps: r.taps, curvature });
+      if (built.curvature) x.dispose();
       state = s;
       params = applyUpdates(params, u);
       disposeTree(r.taps);

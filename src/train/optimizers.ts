@@ -26,12 +26,17 @@ export const OPTIMIZERS = [
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /** K-FAC settings a task may change from the defaults (both K-FAC and Muon-in-K-FAC-metrics use them). */
-export type TaskKfacOptions = Pick<KfacOptions, 'damping' | 'inverseEvery' | 'inverseWarmup'>;
+export type TaskKfacOptions = Pick<
+  KfacOptions,
+  'damping' | 'inverseEvery' | 'inverseWarmup' | 'quadraticStep'
+>;
 
 export interface BuiltOptimizer {
   opt: GradientTransformation<unknown>;
   /** Curvature taps the optimizer needs from the model. */
   fisher: 'true' | 'none';
+  /** Whether it needs dᵀFd products (ctx.curvature) on each batch. */
+  curvature?: boolean;
   /** Who gets which method. */
   table: string;
 }
@@ -77,10 +82,22 @@ export function buildOptimizer(
     case 'kfac':
       // The KL clip (as in kfac-pytorch) keeps early natural-gradient steps from overshooting:
       // MNIST MLP, 1 epoch: lr 0.2 with clip 0.01 reaches 97.6%, lr ≥ 0.15 without it diverges.
-      return everything(kfac(lr, { klClip, ...kfacOpts }), 'kfac', 'true');
+      // With the quadratic-model step the KL clip is off: the model sets the step length.
+      return {
+        ...everything(
+          kfac(lr, { klClip: kfacOpts.quadraticStep ? undefined : klClip, ...kfacOpts }),
+          'kfac',
+          'true',
+        ),
+        curvature: kfacOpts.quadraticStep === true,
+      };
     case 'muon-kfac':
       return everything(
-        muonKfac(lr, { klClip: klClip === undefined ? undefined : { lr, max: klClip }, ...kfacOpts }),
+        muonKfac(lr, {
+          klClip: klClip === undefined ? undefined : { lr, max: klClip },
+          ...kfacOpts,
+          quadraticStep: false,
+        }),
         'muon-kfac',
         'true',
       );
