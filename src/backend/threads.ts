@@ -14,7 +14,7 @@ import {
 } from '../linalg/wasm/runtime.js';
 
 // Control words per helper (Int32): 0 sequence number of the posted job, 1 sequence number finished,
-// 2 error flag; then 12 f64 arguments at byte 16.
+// 2 error flag; then 13 f64 arguments at byte 16 (the 13th picks the f64 or the f32 kernel).
 const SLOT_BYTES = 128;
 
 const WORKER_SOURCE = `
@@ -22,13 +22,14 @@ const { workerData } = require('node:worker_threads');
 const { module, memory, control, slot } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory, abort() {} } });
 const ctrl = new Int32Array(control, slot, 4);
-const args = new Float64Array(control, slot + 16, 12);
+const args = new Float64Array(control, slot + 16, 13);
 let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, 0, seen);
   seen = Atomics.load(ctrl, 0);
   try {
-    instance.exports.gemm(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8], args[9], args[10], args[11]);
+    const kernel = args[12] === 1 ? instance.exports.sgemm : instance.exports.gemm;
+    kernel(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8], args[9], args[10], args[11]);
   } catch (e) {
     Atomics.store(ctrl, 2, 1);
   }
@@ -59,7 +60,7 @@ export function enableThreads(threads = availableParallelism()): number {
     return w;
   });
   const ctrls = workers.map((_, h) => new Int32Array(control, h * SLOT_BYTES, 4));
-  const args = workers.map((_, h) => new Float64Array(control, h * SLOT_BYTES + 16, 12));
+  const args = workers.map((_, h) => new Float64Array(control, h * SLOT_BYTES + 16, 13));
   let posted = 0;
   const runner: ParallelRunner = {
     helpers,

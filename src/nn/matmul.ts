@@ -1,11 +1,12 @@
 /**
- * Matrix products for the layers. On the CPU devices the product runs in riesz's own WebAssembly
- * GEMM (f64 accumulation, threaded) instead of jax-js's Wasm matmul, which is slow on untidy sizes
- * such as MNIST's 785 (bench/kernels): the operands are read back, multiplied and uploaded as float32 — O(n²) copies
- * against O(n³) work. Small products and the WebGPU device use jax-js. Consumes its arguments.
+ * Matrix products for the layers. On the CPU devices large products run in riesz's own WebAssembly
+ * GEMM (its float32 kernel, threaded) instead of jax-js's Wasm matmul, which is slow on untidy sizes
+ * such as MNIST's 785 (bench/kernels): the operands are read back, multiplied and uploaded — O(n²)
+ * copies against O(n³) work. Small products and the WebGPU device use jax-js. Consumes its arguments.
  */
 import { defaultDevice, numpy as np } from '@jax-js/jax';
 import { gemmKernel } from '../linalg/gemm.js';
+import { wasmSgemm } from '../linalg/wasm/runtime.js';
 import type { Tensor } from '../optim/types.js';
 
 /**
@@ -35,15 +36,21 @@ export function mm(a: Tensor, b: Tensor, transA = false, transB = false): Tensor
   if (!hostProducts || !concrete || m * n * k < HOST_MIN_WORK || (device !== 'wasm' && device !== 'cpu')) {
     return np.matmul(transA ? a.transpose() : a, transB ? b.transpose() : b);
   }
-  const A = Float64Array.from(a.dataSync() as Float32Array);
+  const A = a.dataSync() as Float32Array;
   const Braw = b.dataSync() as Float32Array;
   // B is needed as k×n row-major: transpose it here when asked.
-  let B: Float64Array;
+  let B = Braw;
   if (transB) {
-    B = new Float64Array(k * n);
+    B = new Float32Array(k * n);
     for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) B[p * n + j] = Braw[j * k + p];
-  } else B = Float64Array.from(Braw);
-  const C = new Float64Array(m * n);
-  gemmKernel(m, n, k, A, 0, transA ? m : k, B, 0, n, C, 0, n, 1, transA);
-  return np.array(Float32Array.from(C)).reshape([m, n]);
+  }
+  const lda = transA ? m : k;
+  const C = new Float32Array(m * n);
+  if (!wasmSgemm(m, n, k, A, 0, lda, B, 0, n, C, 0, n, 1, transA)) {
+    // No WebAssembly SIMD here: riesz's f64 kernel (TypeScript) on widened copies.
+    const C64 = new Float64Array(m * n);
+    gemmKernel(m, n, k, Float64Array.from(A), 0, lda, Float64Array.from(B), 0, n, C64, 0, n, 1, transA);
+    C.set(C64);
+  }
+  return np.array(C).reshape([m, n]);
 }

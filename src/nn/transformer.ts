@@ -212,7 +212,19 @@ function disposeCaches(c: Caches): void {
   for (const t of [c.tokIds, c.posIds, ...lnArrays(c.lnf), c.headIn]) t.dispose();
 }
 
-/** The transformer as a Model: inputs B×T ids, outputs (B·T)×V logits for targets of length B·T. */
+/**
+ * The transformer as a Model: inputs B×T ids, outputs (B·T)×V logits for targets of length B·T.
+ *
+ * @example
+ * ```ts
+ * const model = charTransformer({ vocab: 11, context: 6, width: 8, heads: 2, layers: 2 });
+ * const params = model.init(0);
+ * // x: B×6 character ids as floats, t: the B·6 next-character ids (int32)
+ * const { loss, grads, taps } = model.lossAndGrads(params, x, t, softmaxCrossEntropy, { fisher: 'true', key });
+ * // K-FAC preconditions every weight: kfac(0.2, { klClip: 0.01 }).update(grads, state, params, { taps })
+ * ```
+ * (transformer.test.ts runs this.)
+ */
 export function charTransformer(spec: CharTransformerSpec): Model {
   return {
     description:

@@ -39,8 +39,7 @@ export interface KfacOptions {
   inverseEvery?: number;
   /**
    * Refresh the inverses at every one of the first this-many steps (default 0), while the factors
-   * still change fast: inverses of the first batch's factors, kept for `inverseEvery` steps, give
-   * the deep sigmoid autoencoder steps far too large in the layers whose Γ grows.
+   * still change fast, instead of keeping the first batch's inverses for `inverseEvery` steps.
    */
   inverseWarmup?: number;
   /**

@@ -117,8 +117,11 @@ export function loadTask(name: string): Task {
         ...mnistAs('images'),
         batch: 1000,
         epochs: 1,
-        klClip: 0.1,
-        kfac: { damping: 1, inverseWarmup: 10 },
+        klClip: 0.01,
+        // The KL clip (kept for muon-kfac) stalls K-FAC here (loss 490 after 60 steps, Adam 210 after
+        // 20); the quadratic-model step with heavy damping does best of the settings tried (302 after
+        // 20 steps; damping 1: 361, 0.1: 423). Inverses every step for the first 10 steps.
+        kfac: { damping: 10, inverseWarmup: 10, quadraticStep: true },
         lr: {
           sgd: 0.1,
           momentum: 0.01,

@@ -24,12 +24,17 @@ interface KernelExports {
     alpha: number,
     transA: number,
   ): void;
+  sgemm: KernelExports['gemm'];
   gemmWorkBytes(): number;
   heapBase(): number;
 }
 
-/** Arguments of one `gemm` call: [m, n, k, a, lda, b, ldb, c, ldc, work, alpha, transA]. */
+/**
+ * Arguments of one `gemm` call: [m, n, k, a, lda, b, ldb, c, ldc, work, alpha, transA], then 0 for
+ * the f64 kernel or 1 for the f32 one.
+ */
 export type GemmJob = [
+  number,
   number,
   number,
   number,
@@ -109,10 +114,12 @@ function ensureBytes(memory: WebAssembly.Memory, end: number): void {
   if (end > have) memory.grow(Math.ceil((end - have) / PAGE));
 }
 
+type Real = Float64Array | Float32Array;
+
 /**
  * C[cOff…] += α·op(A)·B[bOff…] (op(A) m×k, B k×n, row-major with leading dimensions; op(A) = A, or
- * the transpose of the stored A when transA) in WebAssembly. Returns false, doing nothing, when the
- * product is small or the kernels are unavailable.
+ * the transpose of the stored A when transA) in WebAssembly, in f64. Returns false, doing nothing,
+ * when the product is small or the kernels are unavailable.
  */
 export function wasmGemm(
   m: number,
@@ -130,28 +137,70 @@ export function wasmGemm(
   alpha = 1,
   transA = false,
 ): boolean {
+  return runGemm(8, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, alpha, transA);
+}
+
+/** `wasmGemm` for float32 arrays (float32 products and sums: for training, not for the geometry core). */
+export function wasmSgemm(
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  aOff: number,
+  lda: number,
+  b: Float32Array,
+  bOff: number,
+  ldb: number,
+  c: Float32Array,
+  cOff: number,
+  ldc: number,
+  alpha = 1,
+  transA = false,
+): boolean {
+  return runGemm(4, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, alpha, transA);
+}
+
+function runGemm(
+  bytes: 8 | 4,
+  m: number,
+  n: number,
+  k: number,
+  a: Real,
+  aOff: number,
+  lda: number,
+  b: Real,
+  bOff: number,
+  ldb: number,
+  c: Real,
+  cOff: number,
+  ldc: number,
+  alpha: number,
+  transA: boolean,
+): boolean {
   if (!enabled || m * n * k < MIN_WORK || Math.min(m, n, k) < 8) return false;
   const kern = wasmKernels();
   if (!kern) return false;
   const { memory, exports: x } = kern;
+  const kernel = bytes === 8 ? x.gemm : x.sgemm;
   const threads = runner && m * n * k >= MIN_PARALLEL_WORK && m >= 16 ? 1 + runner.helpers : 1;
   const align = (v: number) => Math.ceil(v / 64) * 64;
   const pa = align(x.heapBase());
-  const pb = align(pa + m * k * 8);
-  const pc = align(pb + k * n * 8);
-  const pw = align(pc + m * n * 8);
+  const pb = align(pa + m * k * bytes);
+  const pc = align(pb + k * n * bytes);
+  const pw = align(pc + m * n * bytes);
   const workBytes = align(x.gemmWorkBytes());
   ensureBytes(memory, pw + threads * workBytes);
-  const heap = new Float64Array(memory.buffer);
+  const view = (): Real => (bytes === 8 ? new Float64Array(memory.buffer) : new Float32Array(memory.buffer));
+  const heap = view();
   // A is copied as stored: m×k, or k×m when transposed.
-  if (transA) copyIn(heap, pa / 8, a, aOff, lda, k, m);
-  else copyIn(heap, pa / 8, a, aOff, lda, m, k);
+  if (transA) copyIn(heap, pa / bytes, a, aOff, lda, k, m);
+  else copyIn(heap, pa / bytes, a, aOff, lda, m, k);
   const ldaW = transA ? m : k;
   const ta = transA ? 1 : 0;
-  copyIn(heap, pb / 8, b, bOff, ldb, k, n);
-  copyIn(heap, pc / 8, c, cOff, ldc, m, n);
+  copyIn(heap, pb / bytes, b, bOff, ldb, k, n);
+  copyIn(heap, pc / bytes, c, cOff, ldc, m, n);
   if (threads === 1) {
-    x.gemm(m, n, k, pa, ldaW, pb, n, pc, n, pw, alpha, ta);
+    kernel(m, n, k, pa, ldaW, pb, n, pc, n, pw, alpha, ta);
   } else {
     // Row chunks, multiples of 4 (the micro-kernel's height); chunk 0 runs on this thread.
     const chunk = Math.ceil(m / threads / 4) * 4;
@@ -159,29 +208,31 @@ export function wasmGemm(
     for (let t = 1; t < threads; t++) {
       const r0 = Math.min(m, t * chunk);
       const rows = Math.min(m, r0 + chunk) - r0;
-      const aStart = pa + (transA ? r0 : r0 * k) * 8;
+      const aStart = pa + (transA ? r0 : r0 * k) * bytes;
+      const precision = bytes === 8 ? 0 : 1;
+      const cStart = pc + r0 * n * bytes;
       if (rows > 0)
-        jobs.push([rows, n, k, aStart, ldaW, pb, n, pc + r0 * n * 8, n, pw + t * workBytes, alpha, ta]);
+        jobs.push([rows, n, k, aStart, ldaW, pb, n, cStart, n, pw + t * workBytes, alpha, ta, precision]);
     }
     runner!.dispatch(jobs);
     let failure: unknown = null;
     try {
-      x.gemm(Math.min(chunk, m), n, k, pa, ldaW, pb, n, pc, n, pw, alpha, ta);
+      kernel(Math.min(chunk, m), n, k, pa, ldaW, pb, n, pc, n, pw, alpha, ta);
     } catch (e) {
       failure = e;
     }
     runner!.wait();
     if (failure) throw failure;
   }
-  const out = new Float64Array(memory.buffer);
-  for (let i = 0; i < m; i++) c.set(out.subarray(pc / 8 + i * n, pc / 8 + i * n + n), cOff + i * ldc);
+  const out = view();
+  for (let i = 0; i < m; i++) c.set(out.subarray(pc / bytes + i * n, pc / bytes + i * n + n), cOff + i * ldc);
   return true;
 }
 
 function copyIn(
-  heap: Float64Array,
+  heap: Real,
   dst: number,
-  src: Float64Array,
+  src: Real,
   off: number,
   ld: number,
   rows: number,
