@@ -75,10 +75,12 @@ export function fisherCurvature(
   x: Tensor,
   d: ParamDict,
 ): number {
-  const [out, dOut] = jvp(
-    (p: ParamDict) => model.predict(p, x.ref),
-    [borrow(params)],
-    [borrow(d, params)],
-  ) as [Tensor, Tensor];
+  // The traced function must consume its arguments, as jax-js functions do; predict only borrows them.
+  const forward = (p: ParamDict) => {
+    const out = model.predict(p, x.ref);
+    for (const v of Object.values(p)) v.dispose();
+    return out;
+  };
+  const [out, dOut] = jvp(forward, [borrow(params)], [borrow(d, params)]) as [Tensor, Tensor];
   return (loss.fisherQuadratic(out, dOut).dataSync() as Float32Array)[0];
 }

@@ -222,6 +222,9 @@ describe('the Fisher quadratic form', () => {
     const d = { 'fc0.w': random.normal(random.key(5), [3, 4]), 'fc0.b': random.normal(random.key(6), [3]) };
     const jd = np.matmul(x.ref, d['fc0.w'].ref.transpose()).add(d['fc0.b'].ref);
     const want = read(np.mean(np.sum(np.square(jd), -1)))[0];
+    const before = [params['fc0.w'].refCount, d['fc0.w'].refCount, x.refCount];
     expect(Math.abs(fisherCurvature(model, squaredError, params, x, d) - want)).toBeLessThan(1e-4 * want);
+    // It borrows: no reference is left behind (a leak of the whole model per step, once).
+    expect([params['fc0.w'].refCount, d['fc0.w'].refCount, x.refCount]).toEqual(before);
   });
 });
