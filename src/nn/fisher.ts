@@ -4,7 +4,7 @@
  * gradient uses targets sampled from the model's predictive distribution (reusing the forward caches);
  * with the empirical Fisher they are the data pass's own taps.
  */
-import { jvp, random } from '@jax-js/jax';
+import { jit, jvp, random } from '@jax-js/jax';
 import type { CurvatureTap, DiagonalTap, ParamDict, Tensor } from '../optim/types.js';
 import type { Loss } from './losses.js';
 import type { Model } from './model.js';
@@ -63,6 +63,29 @@ export function lossAndGradsFrom<C>(
 const borrow = (d: ParamDict, like: ParamDict = d): ParamDict =>
   Object.fromEntries(Object.keys(like).map((k) => [k, d[k].ref]));
 
+type CurvatureProgram = (params: ParamDict, d: ParamDict, x: Tensor) => Tensor;
+const programs = new WeakMap<Model, Map<Loss, CurvatureProgram>>();
+
+/**
+ * dᵀF·d as one jit-compiled program per model and loss. Compiled, because jax-js's eager `jvp` kept
+ * about one set of activations per call alive (14 MB a step on the MNIST autoencoder, until the
+ * Wasm memory ran out); the compiled program frees everything and costs the same.
+ */
+function curvatureProgram(model: Model, loss: Loss): CurvatureProgram {
+  let byLoss = programs.get(model);
+  if (!byLoss) programs.set(model, (byLoss = new Map()));
+  let program = byLoss.get(loss);
+  if (!program) {
+    program = jit((params: ParamDict, d: ParamDict, x: Tensor) => {
+      const forward = (p: ParamDict) => model.predict(p, x);
+      const [out, dOut] = jvp(forward, [params], [d]) as [Tensor, Tensor];
+      return loss.fisherQuadratic(out, dOut);
+    }) as unknown as CurvatureProgram;
+    byLoss.set(loss, program);
+  }
+  return program;
+}
+
 /**
  * dᵀF d on a batch, F = mean over examples of JᵢᵀFᵢJᵢ (the Fisher of the model's predictive
  * distribution; Jᵢ the Jacobian of example i's outputs in the parameters): one forward-mode
@@ -75,12 +98,6 @@ export function fisherCurvature(
   x: Tensor,
   d: ParamDict,
 ): number {
-  // The traced function must consume its arguments, as jax-js functions do; predict only borrows them.
-  const forward = (p: ParamDict) => {
-    const out = model.predict(p, x.ref);
-    for (const v of Object.values(p)) v.dispose();
-    return out;
-  };
-  const [out, dOut] = jvp(forward, [borrow(params)], [borrow(d, params)]) as [Tensor, Tensor];
-  return (loss.fisherQuadratic(out, dOut).dataSync() as Float32Array)[0];
+  const value = curvatureProgram(model, loss)(borrow(params), borrow(d, params), x.ref);
+  return (value.dataSync() as Float32Array)[0];
 }
