@@ -1,6 +1,6 @@
 /**
  * bench/kernels — the n×n matrix product that everything else rests on, in one run: riesz's
- * WebAssembly SIMD GEMM (f64, 1 and 2 threads), riesz's plain TypeScript kernel, jax-js's Wasm
+ * WebAssembly SIMD GEMM (f64 on 1 and 2 threads, f32 on 2 — the layers' kernel), riesz's plain TypeScript kernel, jax-js's Wasm
  * matmul (f32, the device the layers run on) and NumPy (f64 and f32). Medians, in GFLOP/s.
  *
  * usage: npm run bench:kernels [-- --sizes 512,785,1024 --repeats 3]
@@ -12,7 +12,7 @@ import { initDevice } from '../src/backend/device.js';
 import { disableThreads, enableThreads } from '../src/backend/threads.js';
 import { matmul } from '../src/linalg/gemm.js';
 import { Rng, randomNormal } from '../src/linalg/random.js';
-import { setWasmEnabled } from '../src/linalg/wasm/runtime.js';
+import { setWasmEnabled, wasmSgemm } from '../src/linalg/wasm/runtime.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,7 +35,7 @@ const time = (f: () => void) => {
 await initDevice('wasm');
 console.log('bench/kernels — n×n matrix product, GFLOP/s (median of', repeats, 'runs)\n');
 console.log(
-  '     n  riesz f64 1 thr  riesz f64 2 thr  riesz plain TS  jax-js f32 wasm  NumPy f64  NumPy f32',
+  '     n  riesz f64 1 thr  riesz f64 2 thr  riesz f32 2 thr  riesz plain TS  jax-js f32 wasm  NumPy f64  NumPy f32',
 );
 for (const n of sizes) {
   const A = randomNormal(new Rng(1), n, n);
@@ -44,6 +44,9 @@ for (const n of sizes) {
   const one = time(() => matmul(A, A));
   enableThreads(2);
   const two = time(() => matmul(A, A));
+  const A32 = Float32Array.from(A.re);
+  const C32 = new Float32Array(n * n);
+  const f32two = time(() => wasmSgemm(n, n, n, A32, 0, n, A32, 0, n, C32.fill(0), 0, n));
   setWasmEnabled(false);
   const ts = time(() => matmul(A, A));
   setWasmEnabled(true);
@@ -61,6 +64,6 @@ for (const n of sizes) {
   ) as { f64: number; f32: number };
   const g = (s: number) => (flops / s / 1e9).toFixed(1).padStart(15);
   console.log(
-    `${String(n).padStart(6)}  ${g(one)}  ${g(two)}  ${g(ts)}  ${g(jax)}  ${g(py.f64).slice(-9)}  ${g(py.f32).slice(-9)}`,
+    `${String(n).padStart(6)}  ${g(one)}  ${g(two)}  ${g(f32two)}  ${g(ts)}  ${g(jax)}  ${g(py.f64).slice(-9)}  ${g(py.f32).slice(-9)}`,
   );
 }

@@ -11,8 +11,8 @@ import type { Tensor } from '../optim/types.js';
 
 /**
  * Below this many multiply-adds jax-js's own product is used: for the MNIST MLP's 128×784×256
- * products the copies cost more than they save (measured 22.5 vs 19.4 ms per step), for the
- * autoencoder's 1000×784×1000 ones the host kernel wins (Adam step 1.63 → 1.37 s).
+ * products the copies cost more than they save (measured with the earlier f64 kernel: 22.5 vs
+ * 19.4 ms per step); for the autoencoder's 1000×784×1000 ones the host kernel wins (bench/train).
  */
 const HOST_MIN_WORK = 64e6;
 
