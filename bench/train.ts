@@ -80,7 +80,8 @@ const peer = (env: NodeJS.ProcessEnv) =>
   ) as { adam_step_s: number[]; threads: number };
 const torchDefault = peer({ ...process.env });
 const torchTuned = peer({ ...process.env, OPENBLAS_CORETYPE: 'SkylakeX' });
-const adam = median(timeSteps('adam', steps));
+// Skip 3 steps: the first ones compile jax-js kernels (step 0 alone left 1.1 s medians).
+const adam = median(timeSteps('adam', steps, 3));
 const kfac = mean(timeSteps('kfac', 10, task.kfac?.inverseWarmup ?? 0));
 const td = median(torchDefault.adam_step_s);
 const tt = median(torchTuned.adam_step_s);
