@@ -60,7 +60,7 @@ export function lossAndGradsFrom<C>(
 }
 
 /** The entries of d in the key order of `like` (jvp matches trees by structure), one more reference each. */
-const borrow = (d: ParamDict, like: ParamDict = d): ParamDict =>
+export const borrow = (d: ParamDict, like: ParamDict = d): ParamDict =>
   Object.fromEntries(Object.keys(like).map((k) => [k, d[k].ref]));
 
 type CurvatureProgram = (params: ParamDict, d: ParamDict, x: Tensor) => Tensor;

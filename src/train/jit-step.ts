@@ -7,17 +7,13 @@
  * recorded while tracing and put back on every call.
  */
 import { jit, random } from '@jax-js/jax';
-import type { FisherKind, LossAndGrads, Taps } from '../nn/fisher.js';
+import { borrow, type FisherKind, type LossAndGrads, type Taps } from '../nn/fisher.js';
 import type { Loss } from '../nn/losses.js';
 import type { Model } from '../nn/model.js';
 import type { CurvatureTap, ParamDict, Tensor } from '../optim/types.js';
 
 type TapMeta = Omit<CurvatureTap, 'a' | 'g'>;
 type TapArrays = Record<string, Record<string, Tensor>>;
-
-/** The parameters with one more reference each: jit-compiled functions consume their arguments. */
-const borrow = (params: ParamDict): ParamDict =>
-  Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.ref]));
 
 export type LossAndGradsFn = (params: ParamDict, x: Tensor, targets: Tensor, key?: Tensor) => LossAndGrads;
 
