@@ -1,9 +1,10 @@
 /**
  * Matrix functions: of Hermitian matrices through their eigendecomposition (exact, for small or rare
  * uses), and the matmul-only iterations training uses (Newton–Schulz polar factor, coupled Newton
- * inverse p-th root). See MATH.md §8.
+ * inverse p-th root). See MATH.md §8. The Newton–Schulz iteration and its schedules are defined here
+ * once, generically over the matrix operations; optim/matrix-functions.ts runs it on jax-js arrays.
  */
-import { ConvergenceError, ShapeError } from '../errors.js';
+import { ConvergenceError, ShapeError, UsageError } from '../errors.js';
 import { eigh } from './eigh.js';
 import { matmul } from './gemm.js';
 import {
@@ -47,33 +48,162 @@ export function polar(G: Matrix): Matrix {
   return matmul(U, conjTranspose(V));
 }
 
-/** Coefficients (a, b, c) of X ← aX + b(XXᴴ)X + c(XXᴴ)²X. */
+/** Coefficients (a, b, c) of one step X ← aX + b(XXᴴ)X + c(XXᴴ)²X. */
 export type NewtonSchulzCoefficients = readonly [number, number, number];
-/** Converges to the polar factor itself (singular values → 1). */
+/** Converges to the polar factor itself (singular values → 1), slowly from small ones. */
 export const NEWTON_SCHULZ_CUBIC: NewtonSchulzCoefficients = [1.5, -0.5, 0];
-/** Muon's quintic: fast, singular values end in roughly [0.7, 1.2] rather than at 1. */
+/**
+ * Keller Jordan's fixed quintic for Muon: a steep slope at 0 makes it fast, but its fixed point is
+ * not 1 — the singular values end in roughly [0.7, 1.2] (after enough steps, near U(0.5, 1.5)).
+ */
 export const NEWTON_SCHULZ_MUON: NewtonSchulzCoefficients = [3.4445, -4.775, 2.0315];
 
 /**
- * Newton–Schulz polar iteration from X₀ = G/‖G‖_F, iterating on the wide orientation (fewer rows
- * than columns) so that XXᴴ is the smaller Gram matrix. Matmul-only. See MATH.md §8.
+ * A Newton–Schulz schedule, as data: X₀ = G / (‖G‖_F·`normScale` + `eps`), then step k applies
+ * `coefficients[k]`, and any steps past the list apply `tail`.
+ */
+export interface NewtonSchulzSchedule {
+  readonly coefficients: readonly NewtonSchulzCoefficients[];
+  readonly tail: NewtonSchulzCoefficients;
+  readonly normScale: number;
+  readonly eps: number;
+}
+
+/**
+ * Polar Express (Amsel, Persson, Musco & Gower, arXiv 2505.16932), as in today's GPT speed-runs:
+ * five minimax-optimal quintics, each for the singular-value interval the previous one leaves, from
+ * X₀ = G/(1.02‖G‖_F + ε) (the 1.02 keeps rounding from pushing σ past 1, where step 1 blows up).
+ * Past five steps it continues with the cubic, which converges to the polar factor from there.
+ */
+export const POLAR_EXPRESS: NewtonSchulzSchedule = {
+  coefficients: [
+    [8.156554524902461, -22.48329292557795, 15.878769915207462],
+    [4.042929935166739, -2.808917465908714, 0.5000178451051316],
+    [3.8916678022926607, -2.772484153217685, 0.5060648178503393],
+    [3.285753657755655, -2.3681294933425376, 0.46449024233003106],
+    [2.3465413258596377, -1.7097828382687081, 0.42323551169305323],
+  ],
+  tail: NEWTON_SCHULZ_CUBIC,
+  normScale: 1.02,
+  eps: 1e-7,
+};
+
+/** The same (a, b, c) at every step from X₀ = G/(‖G‖_F + ε); five steps unless asked otherwise. */
+export function fixedSchedule(coefficients: NewtonSchulzCoefficients, steps = 5): NewtonSchulzSchedule {
+  return { coefficients: Array(steps).fill(coefficients), tail: coefficients, normScale: 1, eps: 1e-7 };
+}
+
+/** Muon's original schedule: the fixed quintic, five steps. Kept as an option (fast, not convergent). */
+export const QUINTIC_MUON: NewtonSchulzSchedule = fixedSchedule(NEWTON_SCHULZ_MUON);
+/** The cubic Newton–Schulz iteration (30 steps): a convergent reference, slow from small σ. */
+export const CUBIC_NEWTON_SCHULZ: NewtonSchulzSchedule = fixedSchedule(NEWTON_SCHULZ_CUBIC, 30);
+
+/** The schedules by name, for options such as `muon(lr, { polar: 'quintic' })`. */
+export const NEWTON_SCHULZ_SCHEDULES = {
+  'polar-express': POLAR_EXPRESS,
+  quintic: QUINTIC_MUON,
+  cubic: CUBIC_NEWTON_SCHULZ,
+} as const satisfies Record<string, NewtonSchulzSchedule>;
+export type NewtonSchulzScheduleName = keyof typeof NEWTON_SCHULZ_SCHEDULES;
+
+/** A schedule given by name, as data, or (legacy) as one fixed coefficient triple. */
+export type NewtonSchulzSpec = NewtonSchulzScheduleName | NewtonSchulzSchedule | NewtonSchulzCoefficients;
+
+/** The schedule a spec names. */
+export function resolveSchedule(spec: NewtonSchulzSpec): NewtonSchulzSchedule {
+  if (typeof spec === 'string') {
+    const s = (NEWTON_SCHULZ_SCHEDULES as Record<string, NewtonSchulzSchedule>)[spec];
+    if (!s) {
+      throw new UsageError(
+        `unknown Newton–Schulz schedule '${spec}'; valid: ${Object.keys(NEWTON_SCHULZ_SCHEDULES).join(', ')}`,
+      );
+    }
+    return s;
+  }
+  if (isCoefficients(spec)) return fixedSchedule(spec);
+  return spec;
+}
+
+function isCoefficients(
+  spec: NewtonSchulzSchedule | NewtonSchulzCoefficients,
+): spec is NewtonSchulzCoefficients {
+  return Array.isArray(spec);
+}
+
+/** The coefficients of each of `steps` steps (default: the schedule's own length). */
+export function scheduleSteps(
+  schedule: NewtonSchulzSchedule,
+  steps: number = schedule.coefficients.length,
+): NewtonSchulzCoefficients[] {
+  return Array.from({ length: steps }, (_, k) => schedule.coefficients[k] ?? schedule.tail);
+}
+
+/**
+ * The matrix operations Newton–Schulz needs, so that one definition of the iteration serves f64 host
+ * matrices and jax-js device arrays. Operations may consume their arguments (jax-js does); `keep`
+ * returns a second handle to a value used again (jax-js `.ref`, the identity on the host).
+ */
+export interface NewtonSchulzOps<M> {
+  shape(X: M): readonly number[];
+  keep(X: M): M;
+  /** Xᴴ. */
+  adjoint(X: M): M;
+  matmul(X: M, Y: M): M;
+  /** αX + βY. */
+  axpby(alpha: number, X: M, beta: number, Y: M): M;
+  scale(X: M, alpha: number): M;
+  /** X / (‖X‖_F·normScale + eps), computed where X lives (no host read-back on a device). */
+  normalize(X: M, normScale: number, eps: number): M;
+}
+
+/**
+ * The Newton–Schulz polar iteration, written once (MATH.md §8): pre-normalise, then per step
+ * X ← aX + b(XXᴴ)X + c(XXᴴ)²X, on the wide orientation (fewer rows than columns) so that XXᴴ is the
+ * smaller Gram matrix — a tall G is transposed in and out. Consumes G when `ops` consume.
+ */
+export function newtonSchulzIterate<M>(
+  G: M,
+  ops: NewtonSchulzOps<M>,
+  schedule: NewtonSchulzSchedule,
+  steps?: number,
+): M {
+  const [rows, cols] = ops.shape(G);
+  const tall = rows > cols;
+  let X = ops.normalize(tall ? ops.adjoint(G) : G, schedule.normScale, schedule.eps);
+  for (const [a, b, c] of scheduleSteps(schedule, steps)) {
+    const A = ops.matmul(ops.keep(X), ops.adjoint(ops.keep(X)));
+    const B = c === 0 ? ops.scale(A, b) : ops.axpby(b, ops.keep(A), c, ops.matmul(ops.keep(A), A));
+    X = ops.axpby(a, ops.keep(X), 1, ops.matmul(B, X));
+  }
+  return tall ? ops.adjoint(X) : X;
+}
+
+/** f64 (and complex) host matrices; nothing is consumed. */
+export const HOST_NEWTON_SCHULZ_OPS: NewtonSchulzOps<Matrix> = {
+  shape: (X) => [X.rows, X.cols],
+  keep: (X) => X,
+  adjoint: conjTranspose,
+  matmul,
+  axpby,
+  scale,
+  normalize: (X, normScale, eps) => {
+    const d = frobeniusNorm(X) * normScale + eps;
+    return d === 0 ? zeros(X.rows, X.cols, X.im !== null) : scale(X, 1 / d);
+  },
+};
+
+/**
+ * Newton–Schulz polar iteration on an f64 host matrix (see `newtonSchulzIterate`). `schedule` picks
+ * the coefficients (default: the convergent cubic, 30 steps); `coefficients` (legacy) fixes one
+ * triple for every step. Matmul-only. See MATH.md §8.
+ * @example newtonSchulzPolar(G, { schedule: 'polar-express' }) // ≈ polar(G), five steps
  */
 export function newtonSchulzPolar(
   G: Matrix,
-  options: { steps?: number; coefficients?: NewtonSchulzCoefficients } = {},
+  options: { steps?: number; coefficients?: NewtonSchulzCoefficients; schedule?: NewtonSchulzSpec } = {},
 ): Matrix {
-  const [a, b, c] = options.coefficients ?? NEWTON_SCHULZ_CUBIC;
-  const steps = options.steps ?? 30;
-  const tall = G.rows > G.cols;
-  const norm = frobeniusNorm(G);
-  if (norm === 0) return zeros(G.rows, G.cols, G.im !== null);
-  let X = scale(tall ? conjTranspose(G) : G, 1 / norm);
-  for (let s = 0; s < steps; s++) {
-    const A = matmul(X, conjTranspose(X));
-    const B = c === 0 ? scale(A, b) : axpby(b, A, c, matmul(A, A));
-    X = axpby(a, X, 1, matmul(B, X));
-  }
-  return tall ? conjTranspose(X) : X;
+  const schedule = resolveSchedule(options.coefficients ?? options.schedule ?? CUBIC_NEWTON_SCHULZ);
+  return newtonSchulzIterate(G, HOST_NEWTON_SCHULZ_OPS, schedule, options.steps);
 }
 
 /**

@@ -4,8 +4,13 @@
  * unchanged: route them to another optimizer (see partition.ts).
  */
 import { numpy as np } from '@jax-js/jax';
+import {
+  type NewtonSchulzSchedule,
+  type NewtonSchulzScheduleName,
+  resolveSchedule,
+} from '../linalg/matfun.js';
 import { mapDict } from './base.js';
-import { POLAR_MUON, type PolarCoefficients, polarNewtonSchulz } from './matrix-functions.js';
+import { type PolarCoefficients, polarNewtonSchulz } from './matrix-functions.js';
 import type { GradientTransformation, ParamDict, Tensor } from './types.js';
 
 /** Gram matrices of one weight's domain (V, in×in) and codomain (W, out×out); omitted = identity. */
@@ -43,22 +48,32 @@ export interface MuonOptions {
   beta?: number;
   /** Nesterov momentum (default true). */
   nesterov?: boolean;
-  /** Newton–Schulz steps (default 5). */
+  /**
+   * The Newton–Schulz schedule (linalg/matfun.ts): 'polar-express' (default; converges to the polar
+   * factor in five steps), 'quintic' (Keller Jordan's fixed (3.4445, −4.775, 2.0315): as fast, but
+   * its singular values stay in roughly [0.7, 1.2]), 'cubic', or a schedule given as data.
+   */
+  polar?: NewtonSchulzScheduleName | NewtonSchulzSchedule;
+  /** Newton–Schulz steps (default: the schedule's own, 5 for both Polar Express and the quintic). */
   steps?: number;
+  /** One fixed (a, b, c) for every step, overriding `polar` (kept for existing callers). */
   coefficients?: PolarCoefficients;
 }
 
 /**
  * Muon's direction (MATH.md §8 with V = W = I): momentum, then the approximate polar factor of the
- * momentum by the quintic Newton–Schulz iteration, scaled by √max(1, rows/cols). Conv kernels
- * (out×in×kh×kw) are flattened to out×(in·kh·kw) and back.
+ * momentum by Newton–Schulz (Polar Express unless `polar` says otherwise), scaled by
+ * √max(1, rows/cols). Conv kernels (out×in×kh×kw) are flattened to out×(in·kh·kw) and back.
  */
 export function scaleByMuon({
   beta = 0.95,
   nesterov = true,
-  steps = 5,
-  coefficients = POLAR_MUON,
+  polar = 'polar-express',
+  steps,
+  coefficients,
 }: MuonOptions = {}): GradientTransformation<{ m: ParamDict }> {
+  // Resolved once, so that an unknown schedule name fails when the optimizer is built.
+  const schedule = resolveSchedule(coefficients ?? polar);
   return {
     init: (params) => ({ m: mapDict(params, (p) => np.zerosLike(p.ref)) }),
     update(grads, state) {
@@ -72,7 +87,7 @@ export function scaleByMuon({
         else g.dispose();
         const rows = shape[0];
         const cols = shape.slice(1).reduce((a, b) => a * b, 1);
-        const O = polarNewtonSchulz(dir.reshape([rows, cols]), steps, coefficients);
+        const O = polarNewtonSchulz(dir.reshape([rows, cols]), steps, schedule);
         return O.mul(Math.sqrt(Math.max(1, rows / cols))).reshape(shape);
       });
       return [out, { m }];

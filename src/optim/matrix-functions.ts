@@ -6,6 +6,19 @@
  */
 import { numpy as np } from '@jax-js/jax';
 import { RieszError } from '../errors.js';
+import {
+  NEWTON_SCHULZ_CUBIC,
+  NEWTON_SCHULZ_MUON,
+  type NewtonSchulzCoefficients,
+  type NewtonSchulzOps,
+  type NewtonSchulzSchedule,
+  type NewtonSchulzScheduleName,
+  type NewtonSchulzSpec,
+  newtonSchulzIterate,
+  POLAR_EXPRESS,
+  QUINTIC_MUON,
+  resolveSchedule,
+} from '../linalg/matfun.js';
 import type { Tensor } from './types.js';
 
 /** A numerical failure inside an optimizer (NaN/Inf, a diverging iteration), naming the layer. */
@@ -15,23 +28,39 @@ export class NumericalError extends RieszError {
   }
 }
 
-/** (a, b, c) of X ← aX + b(XXᵀ)X + c(XXᵀ)²X. */
-export type PolarCoefficients = readonly [number, number, number];
-export const POLAR_CUBIC: PolarCoefficients = [1.5, -0.5, 0];
-export const POLAR_MUON: PolarCoefficients = [3.4445, -4.775, 2.0315];
+/** (a, b, c) of X ← aX + b(XXᵀ)X + c(XXᵀ)²X (the same type as linalg's). */
+export type PolarCoefficients = NewtonSchulzCoefficients;
+export const POLAR_CUBIC: PolarCoefficients = NEWTON_SCHULZ_CUBIC;
+export const POLAR_MUON: PolarCoefficients = NEWTON_SCHULZ_MUON;
+export { type NewtonSchulzSchedule, type NewtonSchulzScheduleName, POLAR_EXPRESS, QUINTIC_MUON };
 
-/** Newton–Schulz polar iteration from X₀ = G/‖G‖_F on the wide orientation (MATH.md §8). */
-export function polarNewtonSchulz(G: Tensor, steps = 5, [a, b, c]: PolarCoefficients = POLAR_MUON): Tensor {
-  const [rows, cols] = G.shape;
-  const tall = rows > cols;
-  let X = tall ? G.transpose() : G;
-  X = X.ref.div(np.sqrt(np.sum(np.square(X))).add(1e-7));
-  for (let s = 0; s < steps; s++) {
-    const A = np.matmul(X.ref, X.ref.transpose());
-    const B = c === 0 ? A.mul(b) : A.ref.mul(b).add(np.matmul(A.ref, A).mul(c));
-    X = X.ref.mul(a).add(np.matmul(B, X));
-  }
-  return tall ? X.transpose() : X;
+/** float32 jax-js arrays: every operation consumes its arguments; the norm stays on the device. */
+export const DEVICE_NEWTON_SCHULZ_OPS: NewtonSchulzOps<Tensor> = {
+  shape: (X) => X.shape,
+  keep: (X) => X.ref,
+  adjoint: (X) => X.transpose(),
+  matmul: (X, Y) => np.matmul(X, Y),
+  axpby: (alpha, X, beta, Y) => X.mul(alpha).add(beta === 1 ? Y : Y.mul(beta)),
+  scale: (X, alpha) => X.mul(alpha),
+  normalize: (X, normScale, eps) => {
+    const norm = np.sqrt(np.sum(np.square(X.ref)));
+    return X.div((normScale === 1 ? norm : norm.mul(normScale)).add(eps));
+  },
+};
+
+/**
+ * Newton–Schulz polar factor of a 2-D jax-js array, by the shared iteration (linalg/matfun.ts,
+ * `newtonSchulzIterate`; MATH.md §8). `schedule` is a name ('polar-express', 'quintic', 'cubic'), a
+ * schedule, or one fixed (a, b, c) triple; the default stays the fixed quintic for existing callers
+ * (Muon itself defaults to Polar Express). `steps` defaults to the schedule's length for a schedule
+ * and to 5 for a triple. Consumes G.
+ */
+export function polarNewtonSchulz(
+  G: Tensor,
+  steps?: number,
+  schedule: NewtonSchulzSpec = POLAR_MUON,
+): Tensor {
+  return newtonSchulzIterate(G, DEVICE_NEWTON_SCHULZ_OPS, resolveSchedule(schedule), steps);
 }
 
 /** Scalar on the host (used only at refresh points, never per step). */
