@@ -7,7 +7,7 @@
  * Parallelism is injected: a host that can block on helper threads (Node's worker_threads, see
  * backend/threads.ts) installs a `ParallelRunner`, and large products are split by rows across it.
  */
-import { KERNELS_WASM_BASE64 } from './kernels-binary.js';
+import { EIGH_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary.js';
 
 interface KernelExports {
   gemm(
@@ -243,4 +243,113 @@ function copyIn(
     return;
   }
   for (let i = 0; i < rows; i++) heap.set(src.subarray(off + i * ld, off + i * ld + cols), dst + i * cols);
+}
+
+interface EighExports {
+  sytrd(n: number, a: number, d: number, e: number, tau: number, work: number): void;
+  eighHeapBase(): number;
+}
+
+let eighExports: EighExports | null | undefined;
+
+/** asm/eigh.ts instantiated over the GEMM module's memory, or null where that is unavailable. */
+function eighKernels(): EighExports | null {
+  if (eighExports !== undefined) return eighExports;
+  eighExports = null;
+  const kern = wasmKernels();
+  if (!kern) return null;
+  try {
+    const module = new WebAssembly.Module(decodeBase64(EIGH_WASM_BASE64) as BufferSource);
+    const instance = new WebAssembly.Instance(module, { env: { memory: kern.memory, abort: () => {} } });
+    eighExports = instance.exports as unknown as EighExports;
+  } catch {
+    eighExports = null;
+  }
+  return eighExports;
+}
+
+/**
+ * Scratch in the shared Wasm memory for an algorithm that keeps its operands there and calls the
+ * kernels on them directly (the symmetric eigensolver): `f64` views the whole memory, `base` is the
+ * first byte the caller owns (64-aligned, `bytes` long). Valid until the next call of any Wasm kernel
+ * entry in this module (they reuse the same bytes).
+ */
+export interface WasmArena {
+  f64: Float64Array;
+  base: number;
+  /** C ← C + α·op(A)·B on byte pointers into the arena (`gemm`'s contract), split across threads when large. */
+  gemm(
+    m: number,
+    n: number,
+    k: number,
+    pa: number,
+    lda: number,
+    pb: number,
+    ldb: number,
+    pc: number,
+    ldc: number,
+    alpha?: number,
+    transA?: boolean,
+  ): void;
+  /** Householder tridiagonalisation in Wasm (asm/eigh.ts `sytrd`); pointers are bytes. */
+  sytrd(n: number, a: number, d: number, e: number, tau: number, work: number): void;
+}
+
+/** An arena of `bytes` bytes, or null when the Wasm path is off or unavailable (or too small a memory). */
+export function wasmArena(bytes: number): WasmArena | null {
+  if (!enabled) return null;
+  const kern = wasmKernels();
+  const eig = eighKernels();
+  if (!kern || !eig) return null;
+  const { memory, exports: x } = kern;
+  const align = (v: number) => Math.ceil(v / 64) * 64;
+  const threads = 1 + (runner?.helpers ?? 0);
+  const workBytes = align(x.gemmWorkBytes());
+  const pw = align(Math.max(x.heapBase(), eig.eighHeapBase()));
+  const base = align(pw + threads * workBytes);
+  if (base + bytes > 65536 * PAGE) return null;
+  ensureBytes(memory, base + bytes);
+  const gemm: WasmArena['gemm'] = (m, n, k, pa, lda, pb, ldb, pc, ldc, alpha = 1, transA = false) => {
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    const ta = transA ? 1 : 0;
+    const r = runner;
+    const t = r && m * n * k >= MIN_PARALLEL_WORK && m >= 16 ? Math.min(threads, 1 + r.helpers) : 1;
+    if (t === 1) {
+      x.gemm(m, n, k, pa, lda, pb, ldb, pc, ldc, pw, alpha, ta);
+      return;
+    }
+    const chunk = Math.ceil(m / t / 4) * 4;
+    const jobs: GemmJob[] = [];
+    for (let h = 1; h < t; h++) {
+      const r0 = Math.min(m, h * chunk);
+      const rows = Math.min(m, r0 + chunk) - r0;
+      const aStart = pa + (transA ? r0 : r0 * lda) * 8;
+      if (rows > 0)
+        jobs.push([
+          rows,
+          n,
+          k,
+          aStart,
+          lda,
+          pb,
+          ldb,
+          pc + r0 * ldc * 8,
+          ldc,
+          pw + h * workBytes,
+          alpha,
+          ta,
+          0,
+        ]);
+    }
+    r!.dispatch(jobs);
+    let failure: unknown = null;
+    try {
+      x.gemm(Math.min(chunk, m), n, k, pa, lda, pb, ldb, pc, ldc, pw, alpha, ta);
+    } catch (e) {
+      failure = e;
+    }
+    r!.wait();
+    if (failure) throw failure;
+  };
+  return { f64: new Float64Array(memory.buffer), base, gemm, sytrd: eig.sytrd };
 }
