@@ -114,6 +114,17 @@ describe('Newton–Schulz schedules as data', () => {
   });
 });
 
+describe('pre-normalisation', () => {
+  it('the device result does not depend on the scale of G, up to 1e30 (no float32 overflow in ‖G‖_F)', () => {
+    const G = randomNormal(new Rng(12), 6, 9);
+    const unit = device(G, undefined, 'polar-express');
+    for (const c of [10, 1e10, 1e30]) {
+      const scaled = { ...G, re: G.re.map((v) => v * c) };
+      expect(maxAbsDiff(device(scaled, undefined, 'polar-express'), unit), `scale ${c}`).toBeLessThan(1e-5);
+    }
+  });
+});
+
 describe('Polar Express converges to the polar factor', () => {
   it('five steps put every singular value in its equioscillation band [0.858, 1.142], for σ/‖G‖_F ≥ 1e-3', () => {
     // The scalar map's range over [1e-3, 1/1.02] is the schedule's guarantee, whatever the matrix.

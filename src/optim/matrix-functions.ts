@@ -43,8 +43,12 @@ export const DEVICE_NEWTON_SCHULZ_OPS: NewtonSchulzOps<Tensor> = {
   axpby: (alpha, X, beta, Y) => X.mul(alpha).add(beta === 1 ? Y : Y.mul(beta)),
   scale: (X, alpha) => X.mul(alpha),
   normalize: (X, normScale, eps) => {
-    const norm = np.sqrt(np.sum(np.square(X.ref)));
-    return X.div((normScale === 1 ? norm : norm.mul(normScale)).add(eps));
+    // X/(‖X‖·s + ε) = Y/(‖Y‖·s + ε/m) with Y = X/m, m = max|X|: the float32 sum of squares would
+    // overflow for entries beyond ~1e19 (and X₀ collapse to 0); Y's entries are at most 1.
+    const m = np.maximum(np.max(np.abs(X.ref)), 1e-30);
+    const Y = X.div(m.ref);
+    const norm = np.sqrt(np.sum(np.square(Y.ref)));
+    return Y.div((normScale === 1 ? norm : norm.mul(normScale)).add(np.reciprocal(m).mul(eps)));
   },
 };
 
