@@ -92,3 +92,25 @@ export function loadUci(name: string, seed = 0): { train: Dataset; test: Dataset
   }
   return { train, test };
 }
+
+/**
+ * The class names of a classification set, index k naming label k (sklearn's header line
+ * `n,d,name0,name1,…`; the digits are their own names); undefined for the regression set.
+ * @example
+ * ```ts
+ * uciClassNames('iris'); // ['setosa', 'versicolor', 'virginica']
+ * ```
+ */
+export function uciClassNames(name: string): string[] | undefined {
+  const files: Partial<Record<UciName, string>> = {
+    iris: 'iris.csv',
+    wine: 'wine_data.csv',
+    'breast-cancer': 'breast_cancer.csv',
+  };
+  if (name === 'digits') return Array.from({ length: 10 }, (_, k) => String(k));
+  if (name === 'diabetes') return undefined;
+  const file = files[name as UciName];
+  if (!file) throw new UsageError(`unknown UCI data set '${name}'; valid: ${UCI_SETS.join(', ')}`);
+  const header = text(file).split('\n', 1)[0].trim().split(',');
+  return header.slice(2);
+}
