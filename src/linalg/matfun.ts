@@ -53,8 +53,9 @@ export type NewtonSchulzCoefficients = readonly [number, number, number];
 /** Converges to the polar factor itself (singular values → 1), slowly from small ones. */
 export const NEWTON_SCHULZ_CUBIC: NewtonSchulzCoefficients = [1.5, -0.5, 0];
 /**
- * Keller Jordan's fixed quintic for Muon: a steep slope at 0 makes it fast, but its fixed point is
- * not 1 — the singular values end in roughly [0.7, 1.2] (after enough steps, near U(0.5, 1.5)).
+ * Keller Jordan's fixed quintic for Muon: a steep slope at 0 makes it fast, but p(1) = 0.70, so 1
+ * is not a fixed point — singular values settle in about [0.68, 1.14] and stay there at any step
+ * count (newton-schulz.test.ts).
  */
 export const NEWTON_SCHULZ_MUON: NewtonSchulzCoefficients = [3.4445, -4.775, 2.0315];
 
