@@ -68,7 +68,7 @@ const initialParams = (): ParamDict => ({
 });
 
 /** Loss and gradients at params (borrowed), on the host in f64, the gradients uploaded as f32. */
-function lossAndGrads(params: ParamDict): { loss: number; grads: ParamDict } {
+function lossAndGrads(params: ParamDict, withGrads = true): { loss: number; grads: ParamDict } {
   const W = read(params['fc.w']);
   const b = read(params['fc.b']);
   const { X, Wstar, bstar } = problem;
@@ -84,6 +84,7 @@ function lossAndGrads(params: ParamDict): { loss: number; grads: ParamDict } {
       for (let j = 0; j < IN; j++) gW[i * IN + j] += (r * X.re[n * IN + j]) / BATCH;
     }
   }
+  if (!withGrads) return { loss, grads: {} };
   return {
     loss,
     grads: {
@@ -94,31 +95,74 @@ function lossAndGrads(params: ParamDict): { loss: number; grads: ParamDict } {
 }
 
 /** Curvature taps of step t (deterministic in t, so replays see the same samples). */
-function tapsAt(t: number, gScale = 1): NonNullable<UpdateContext['taps']> {
+function tapsAt(t: number, scale = 1): NonNullable<UpdateContext['taps']> {
   const g = randomNormal(new Rng(1000 + t), BATCH, OUT);
   return {
     'fc.w': {
       a: np.array(toNested(problem.X) as number[][]),
-      g: np.array(Array.from(g.re, (v) => v * gScale)).reshape([BATCH, OUT]),
+      g: np.array(Array.from(g.re, (v) => v * scale)).reshape([BATCH, OUT]),
     },
   };
+}
+
+/**
+ * ⟨d, F e⟩ on the batch, F the model's Fisher (= Gauss–Newton matrix here): mean (D xᵢ + d_b)ᵀ(E xᵢ + e_b)
+ * (borrows d and e).
+ */
+function fisherInner(d: ParamDict, e: ParamDict): number {
+  const outputs = (p: ParamDict) => {
+    const D = p['fc.w'] ? read(p['fc.w']) : new Array(OUT * IN).fill(0);
+    const db = p['fc.b'] ? read(p['fc.b']) : new Array(OUT).fill(0);
+    return Array.from({ length: BATCH * OUT }, (_, k) => {
+      const [n, i] = [Math.floor(k / OUT), k % OUT];
+      let s = db[i];
+      for (let j = 0; j < IN; j++) s += D[i * IN + j] * problem.X.re[n * IN + j];
+      return s;
+    });
+  };
+  const [sd, se] = [outputs(d), outputs(e)];
+  return sd.reduce((acc, v, k) => acc + v * se[k], 0) / BATCH;
+}
+
+/**
+ * Everything a training loop may put in the context, so that optimizers whose options ask for it
+ * (curvature products, losses for damping adaptation) work with their defaults. Built untyped:
+ * the context's fields are being extended, and extra fields are harmless to the others.
+ */
+function contextAt(t: number, params: ParamDict, scale: number): UpdateContext {
+  // The objective is scale·L: its loss, gradients, taps' g and Gauss–Newton products all scale alike.
+  const lossOf = (p: ParamDict) => scale * lossAndGrads(p, false).loss;
+  return {
+    taps: tapsAt(t, scale),
+    curvature: (d: ParamDict) => scale * fisherInner(d, d),
+    curvatureGram: (ds: ParamDict[]) => ds.map((d) => ds.map((e) => scale * fisherInner(d, e))),
+    loss: lossOf(params),
+    lossAt: (step: ParamDict) => {
+      const moved: ParamDict = {};
+      for (const k of Object.keys(params))
+        moved[k] = k in step ? params[k].ref.add(step[k].ref) : params[k].ref;
+      const loss = lossOf(moved);
+      disposeTree(moved);
+      return loss;
+    },
+  } as Record<string, unknown> as UpdateContext;
 }
 
 const build = (name: string, params: ParamDict, lr = lrOf(name)) =>
   buildOptimizer(name, lr, params, [], {}).opt as GradientTransformation<unknown>;
 
-/** One update with step t's taps (consumes grads and state, borrows params; disposes the taps). */
+/** One update with step t's context for the objective scale·L (consumes grads and state, borrows params). */
 function update(
   opt: GradientTransformation<unknown>,
   grads: ParamDict,
   state: unknown,
   params: ParamDict,
   t: number,
-  gScale = 1,
+  scale = 1,
 ): [ParamDict, unknown] {
-  const taps = tapsAt(t, gScale);
-  const out = opt.update(grads, state, params, { taps });
-  disposeTree(taps);
+  const ctx = contextAt(t, params, scale);
+  const out = opt.update(grads, state, params, ctx);
+  disposeTree(ctx.taps);
   return out;
 }
 
