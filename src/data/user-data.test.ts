@@ -297,6 +297,12 @@ describe('CSV files', () => {
     expect([semi.kind, semi.columns]).toEqual(['regression', ['a', 'b']]);
     const tabs = datasetFromCsvText('a\tb\tlabel\n1\t2\t0\n2\t3\t1\n3\t5\t1\n', 't.tsv');
     expect([tabs.kind, tabs.classes]).toEqual(['classification', ['0', '1']]);
+    const spaces = datasetFromCsvText('a  b label\n1 2 0\n 2 3  1\n3 5 1\n', 's.txt');
+    expect([spaces.columns, spaces.classes, spaces.train.n + spaces.test.n]).toEqual([
+      ['a', 'b'],
+      ['0', '1'],
+      3,
+    ]);
     const gz = file('g.csv.gz', gzipSync('x,y\n1,0\n2,1\n3,0\n'));
     expect(datasetFromFile(gz).name).toBe('g.csv.gz');
   });

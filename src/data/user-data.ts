@@ -82,7 +82,7 @@ interface RawLabels {
  * NonFiniteError for a NaN/±Inf input; UsageError for bad labels or options.
  * @example
  * ```ts
- * import { datasetFromArrays } from 'riesz';
+ * import { datasetFromArrays } from 'riesz/node';
  * // Is the point inside the unit circle? 400 points, names as labels.
  * const X = Array.from({ length: 400 }, (_, i) => [Math.cos(i * 2.4) * (i % 7) / 4, Math.sin(i * 2.4) * (i % 7) / 4]);
  * const y = X.map(([a, b]) => (a * a + b * b < 1 ? 'inside' : 'outside'));
@@ -130,14 +130,15 @@ export function datasetFromArrays(
 /**
  * A data set from a file: `.csv` (also `.tsv`, `.txt`, `.csv.gz`) with a header row, or `.npy`
  * inputs with `options.labels` naming the labels `.npy`. A CSV label column may hold numbers or class
- * names; every other column must be numeric. The delimiter (`,`, `;` or tab) is read off the header.
+ * names; every other column must be numeric. The delimiter (`,`, `;`, tab, or else runs of spaces)
+ * is read off the header.
  *
  * @throws ParseError naming the file, the row and column and the bad cell (or the columns it has,
  * when `labelColumn` is not one of them); ShapeError when the inputs and labels `.npy` disagree
  * (naming both files' shapes); UsageError for an unsupported file type or a missing labels file.
  * @example
  * ```ts
- * import { datasetFromFile } from 'riesz';
+ * import { datasetFromFile } from 'riesz/node';
  * // flowers.csv:  sepal_length,sepal_width,species
  * //               5.1,3.5,setosa
  * //               ...
@@ -232,6 +233,7 @@ function gunzip(raw: Uint8Array, path: string): Buffer {
 
 /** The cells of one line; quotes ("a,b", "say ""hi""") group and escape. */
 function splitLine(line: string, sep: string, file: string, lineNo: number): string[] {
+  if (sep === ' ') return line.trim().split(/\s+/);
   const cells: string[] = [];
   let cur = '';
   let quoted = false;
@@ -256,11 +258,15 @@ function splitLine(line: string, sep: string, file: string, lineNo: number): str
   return cells;
 }
 
-/** The delimiter most used (outside quotes) in the header line: ',' unless ';' or tab win. */
+/**
+ * The delimiter most used (outside quotes) in the header line: ',' unless ';' or tab win; runs of
+ * spaces (no quoting) when the header has none of them.
+ */
 function delimiterOf(header: string): string {
   const bare = header.replace(/"[^"]*"/g, '');
   const count = (c: string) => bare.split(c).length - 1;
-  return [',', ';', '\t'].reduce((best, c) => (count(c) > count(best) ? c : best), ',');
+  const best = [',', ';', '\t'].reduce((b, c) => (count(c) > count(b) ? c : b), ',');
+  return count(best) === 0 && /\S\s+\S/.test(bare.trim()) ? ' ' : best;
 }
 
 function fromCsvText(text: string, file: string, name: string, options: DataFileOptions): UserDataset {
