@@ -47,7 +47,7 @@ const TABULAR_LR: Record<string, number> = {
   shampoo: 1e-2,
   muon: 0.05,
   'muon-kfac': 0.05,
-  pion: 0.05,
+  pion: 0.1,
 };
 
 /**
