@@ -62,6 +62,38 @@ export class ParseError extends RieszError {
   }
 }
 
+/**
+ * A file whose header asks for more memory than riesz allocates for one array; the message gives
+ * the size asked for, the limit in force and how to raise it. A ParseError, so `code` is 'parse'.
+ */
+export class SizeLimitError extends ParseError {
+  /** Bytes the file asks for (Infinity when the size overflows). */
+  readonly bytes: number;
+  /** The limit in force, in bytes. */
+  readonly limit: number;
+  constructor(file: string, what: string, bytes: number, limit: number, howToRaise: string) {
+    super(
+      file,
+      `${what} needs ${formatBytes(bytes)}, over riesz's limit of ${formatBytes(limit)} per array; ${howToRaise}`,
+    );
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+/** '320000000000 bytes (298 GiB)'; 'more than 2^53 bytes' for sizes past exact integers. */
+export function formatBytes(n: number): string {
+  if (!Number.isSafeInteger(n)) return 'more than 2^53 bytes';
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = n;
+  let u = -1;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u < 0 ? `${n} bytes` : `${n} bytes (${Number(v.toPrecision(3))} ${units[u]})`;
+}
+
 /** An iteration that did not converge within its budget. */
 export class ConvergenceError extends RieszError {
   constructor(message: string) {

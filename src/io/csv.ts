@@ -4,7 +4,8 @@
  * written like NumPy prints them: `1+2j`, `-0.5-1e-3j`, `3j` (an `i` suffix is accepted too).
  */
 import { ParseError } from '../errors.js';
-import { type Matrix, zeros } from '../linalg/matrix.js';
+import type { Matrix } from '../linalg/matrix.js';
+import { checkBytes, maxBytesOf, type ReadOptions, show, textLines } from './limits.js';
 
 /** Parses '2.5', '1+2j', '-3.5e-2-1j', '2j', '(1-1j)'; null when the token is not a number. */
 function parseEntry(tok: string): { re: number; im: number } | null {
@@ -33,45 +34,107 @@ function parseEntry(tok: string): { re: number; im: number } | null {
   return { re, im };
 }
 
-/**
- * @throws ParseError naming the file, the line and the column of a bad entry, or a ragged row.
- */
-export function parseCsv(text: string, file = '<csv>'): Matrix {
-  const rows: { re: number; im: number }[][] = [];
-  const lines = text.split(/\r?\n/);
-  let complex = false;
-  let firstLine = 0;
-  lines.forEach((raw, idx) => {
-    const t = raw.trim();
-    if (t === '' || t.startsWith('#')) return;
-    const toks = t.split(/\s*[,;\s]\s*/);
-    const parsed = toks.map(parseEntry);
-    // A header line of names is allowed before the first data row.
-    if (rows.length === 0 && parsed.every((v) => v === null)) return;
-    const row = parsed.map((v, col) => {
-      if (!v)
-        throw new ParseError(file, `line ${idx + 1}, column ${col + 1}: '${toks[col]}' is not a number`);
-      if (v.im !== 0) complex = true;
-      return v;
-    });
-    if (rows.length > 0 && row.length !== rows[0].length) {
-      throw new ParseError(
-        file,
-        `line ${idx + 1}: ${row.length} entries, but line ${firstLine} has ${rows[0].length}`,
-      );
+/** Growable f64 storage for the entries, within the allocation limit. */
+class Entries {
+  re = new Float64Array(64);
+  im: Float64Array | null = null;
+  length = 0;
+  constructor(
+    private readonly file: string,
+    private readonly limit: number,
+  ) {}
+  push(v: { re: number; im: number }, where: string): void {
+    if (this.length === this.re.length) this.grow(where);
+    if (v.im !== 0 && !this.im) {
+      checkBytes(this.file, `${this.length + 1} complex entries (${where})`, this.re.length * 16, this.limit);
+      this.im = new Float64Array(this.re.length);
     }
-    if (rows.length === 0) firstLine = idx + 1;
-    rows.push(row);
-  });
-  if (rows.length === 0) throw new ParseError(file, 'no numeric rows found');
-  const m = rows.length;
-  const n = rows[0].length;
-  const A = zeros(m, n, complex);
-  rows.forEach((row, i) => {
-    row.forEach((v, j) => {
-      A.re[i * n + j] = v.re;
-      if (A.im) A.im[i * n + j] = v.im;
+    this.re[this.length] = v.re;
+    if (this.im) this.im[this.length] = v.im;
+    this.length++;
+  }
+  private grow(where: string): void {
+    const perEntry = this.im ? 16 : 8;
+    checkBytes(this.file, `${this.length + 1} entries (${where})`, (this.length + 1) * perEntry, this.limit);
+    // Double, but never past the limit, so the cap bounds the memory actually taken.
+    const cap = Math.max(this.length + 1, Math.min(this.re.length * 2, Math.floor(this.limit / perEntry)));
+    const re = new Float64Array(cap);
+    re.set(this.re);
+    this.re = re;
+    if (this.im) {
+      const im = new Float64Array(cap);
+      im.set(this.im);
+      this.im = im;
+    }
+  }
+}
+
+/** The separator between entries: a comma, semicolon or whitespace, with any spaces around it. */
+const SEPARATOR = /\s*[,;\s]\s*/g;
+
+/** Calls `f` on each entry of a trimmed line, in order, without splitting the line into an array. */
+function eachToken(t: string, f: (tok: string, col: number) => void): number {
+  let pos = 0;
+  let col = 0;
+  for (;;) {
+    SEPARATOR.lastIndex = pos;
+    const m = SEPARATOR.exec(t);
+    f(m ? t.slice(pos, m.index) : t.slice(pos), col++);
+    if (!m) return col;
+    pos = m.index + m[0].length;
+  }
+}
+
+/**
+ * Parses a plain-text matrix (its text, or its raw UTF-8 bytes). One header line of names is
+ * allowed before the first data row; after it every entry must be a number.
+ * @throws ParseError naming the file, the line, the data row and the column of a bad entry, or a
+ * ragged row; SizeLimitError when the entries would exceed `maxBytes`.
+ */
+export function parseCsv(src: string | Uint8Array, file = '<csv>', options?: ReadOptions): Matrix {
+  const limit = maxBytesOf(options);
+  const entries = new Entries(file, limit);
+  let rows = 0;
+  let cols = 0;
+  let firstLine = 0;
+  let headerAllowed = true;
+  for (const { line, text } of textLines(src, file)) {
+    const t = text.trim();
+    if (t === '' || t.startsWith('#')) continue;
+    if (headerAllowed) {
+      headerAllowed = false;
+      let names = true;
+      eachToken(t, (tok) => {
+        names &&= parseEntry(tok) === null;
+      });
+      if (names) continue;
+    }
+    const where = `line ${line}`;
+    const n = eachToken(t, (tok, col) => {
+      const v = parseEntry(tok);
+      if (!v) {
+        throw new ParseError(
+          file,
+          `line ${line}, column ${col + 1}: ${show(tok)} is not a number (data row ${rows + 1})`,
+        );
+      }
+      entries.push(v, where);
     });
-  });
-  return A;
+    if (rows > 0 && n !== cols)
+      throw new ParseError(file, `line ${line}: ${n} entries, but line ${firstLine} has ${cols}`);
+    if (rows === 0) {
+      firstLine = line;
+      cols = n;
+    }
+    rows++;
+  }
+  if (rows === 0) throw new ParseError(file, 'no numeric rows found');
+  const size = rows * cols;
+  // Trim to the exact size (copies at most once more, within the same limit).
+  return {
+    rows,
+    cols,
+    re: entries.re.length === size ? entries.re : entries.re.slice(0, size),
+    im: entries.im ? (entries.im.length === size ? entries.im : entries.im.slice(0, size)) : null,
+  };
 }

@@ -150,7 +150,10 @@ describe('Matrix Market', () => {
     expect(() => parseMatrixMarket('hello', 'm.mtx')).toThrow(/m\.mtx: line 1: expected the banner/);
     expect(() =>
       parseMatrixMarket('%%MatrixMarket matrix coordinate real general\n2 2 3\n1 1 1\n', 'm.mtx'),
-    ).toThrow(/announces 3 entries, found 1/);
+    ).toThrow(/announces 3 entries, but only 6 bytes follow/);
+    expect(() =>
+      parseMatrixMarket('%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1\n%%%%%%%%%%\n', 'm.mtx'),
+    ).toThrow(/announces 2 entries, found 1/);
     expect(() =>
       parseMatrixMarket('%%MatrixMarket matrix coordinate real general\n2 2 1\n3 1 1\n', 'm.mtx'),
     ).toThrow(/line 3: index \(3, 1\) outside the 2×2 matrix/);

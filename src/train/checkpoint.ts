@@ -4,12 +4,17 @@
  * skeleton goes to the metadata as JSON with references to the tensors, so any optimizer's state
  * round-trips without per-optimizer code. With the step counter and the deterministic batch order
  * and Fisher keys, a resumed run on the CPU continues bit for bit.
+ *
+ * Integrity: the metadata records a SHA-256 over the tensor table, the tensor bytes and the other
+ * metadata (see {@link checkpointDigest}); loading recomputes it and refuses a mismatch, so a flipped
+ * bit or a half-copied file is an error, never a silently different run.
  */
 
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { numpy as np } from '@jax-js/jax';
 import { ParseError } from '../errors.js';
-import { writeFileAtomic } from '../io/files.js';
+import { readFileBounded, writeFileAtomic } from '../io/files.js';
+import { maxBytesOf, type ReadOptions } from '../io/limits.js';
 import { parseSafetensors, type SafeTensor, serializeSafetensors } from '../io/safetensors.js';
 import type { Matrix } from '../linalg/matrix.js';
 import type { ParamDict } from '../optim/types.js';
@@ -53,31 +58,62 @@ function decode(x: unknown, tensors: Record<string, SafeTensor>, file: string): 
   if (Array.isArray(x)) return x.map((v) => decode(v, tensors, file));
   if (x !== null && typeof x === 'object') {
     const o = x as Record<string, unknown>;
-    const take = (name: string) => {
-      const t = tensors[name];
+    const take = (name: string, dtypes: string[], ndim?: number) => {
+      const t = Object.hasOwn(tensors, name) ? tensors[name] : undefined;
       if (!t) throw new ParseError(file, `checkpoint refers to tensor '${name}', which is missing`);
+      if (!dtypes.includes(t.dtype) || (ndim !== undefined && t.shape.length !== ndim))
+        throw new ParseError(
+          file,
+          `tensor '${name}' has dtype ${t.dtype} and shape [${t.shape}], not what the state expects`,
+        );
       return t;
     };
     if (typeof o.$array === 'string') {
-      const t = take(o.$array);
+      const t = take(o.$array, ['F32', 'I32']);
       return t.dtype === 'I32'
         ? np.array(t.data as Int32Array, { dtype: np.int32 }).reshape(t.shape)
         : np.array(t.data as Float32Array).reshape(t.shape);
     }
     if (typeof o.$matrix === 'string') {
-      const re = take(`${o.$matrix}.re`);
-      return {
-        rows: re.shape[0],
-        cols: re.shape[1],
-        re: re.data,
-        im: o.complex ? take(`${o.$matrix}.im`).data : null,
-      };
+      const re = take(`${o.$matrix}.re`, ['F64'], 2);
+      const im = o.complex ? take(`${o.$matrix}.im`, ['F64'], 2) : null;
+      if (im && (im.shape[0] !== re.shape[0] || im.shape[1] !== re.shape[1]))
+        throw new ParseError(file, `tensors '${o.$matrix}.re' and '.im' differ in shape`);
+      return { rows: re.shape[0], cols: re.shape[1], re: re.data, im: im ? im.data : null };
     }
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(o)) out[k] = decode(v, tensors, file);
+    for (const [k, v] of Object.entries(o)) {
+      // JSON.parse makes '__proto__' an own key; assigning it would replace out's prototype.
+      if (k === '__proto__') throw new ParseError(file, "checkpoint state has a key '__proto__'");
+      out[k] = decode(v, tensors, file);
+    }
     return out;
   }
   return x;
+}
+
+/** The metadata key holding the checksum, as 'sha256:<64 hex digits>'. */
+export const CHECKSUM_KEY = 'checksum';
+
+/**
+ * SHA-256 over what a checkpoint holds: for each tensor in name order its name, dtype and shape,
+ * then its bytes; then every metadata entry except the checksum, in key order. Computed from the
+ * parsed values, so it does not depend on how the JSON header is spaced.
+ */
+export function checkpointDigest(
+  tensors: Record<string, SafeTensor>,
+  metadata: Record<string, string>,
+): string {
+  const h = createHash('sha256');
+  for (const name of Object.keys(tensors).sort()) {
+    const t = tensors[name];
+    h.update(`${JSON.stringify([name, t.dtype, t.shape])}\n`);
+    h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  for (const k of Object.keys(metadata).sort()) {
+    if (k !== CHECKSUM_KEY) h.update(`${JSON.stringify([k, metadata[k]])}\n`);
+  }
+  return `sha256:${h.digest('hex')}`;
 }
 
 export interface Checkpoint {
@@ -100,26 +136,61 @@ export function saveCheckpoint(path: string, c: Checkpoint): void {
     params: JSON.stringify(params),
     state: JSON.stringify(state),
   };
-  writeFileAtomic(path, serializeSafetensors(tensors, meta));
+  writeFileAtomic(
+    path,
+    serializeSafetensors(tensors, { ...meta, [CHECKSUM_KEY]: checkpointDigest(tensors, meta) }),
+  );
 }
 
-/** @throws ParseError naming the file when it is missing, corrupt or not a riesz checkpoint. */
-export function loadCheckpoint(path: string): Checkpoint {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch {
-    throw new ParseError(path, 'cannot read the checkpoint (no such file?)');
-  }
-  const { tensors, metadata } = parseSafetensors(new Uint8Array(bytes), path);
+/**
+ * Reads a checkpoint's tensors and metadata and checks its checksum, without building jax-js arrays.
+ * Checkpoints written before checksums were recorded have none; they still load, unchecked.
+ * @throws ParseError naming the file when it is corrupt (bad layout, checksum mismatch) or not a
+ * riesz checkpoint.
+ */
+export function parseCheckpointFile(
+  bytes: Uint8Array,
+  file: string,
+  options?: ReadOptions,
+): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> } {
+  const { tensors, metadata } = parseSafetensors(bytes, file, options);
   if (metadata.format !== 'riesz-checkpoint-1')
-    throw new ParseError(path, 'not a riesz checkpoint (missing format metadata)');
+    throw new ParseError(file, 'not a riesz checkpoint (missing format metadata)');
+  const recorded = metadata[CHECKSUM_KEY];
+  if (recorded !== undefined) {
+    const actual = checkpointDigest(tensors, metadata);
+    if (recorded !== actual) {
+      throw new ParseError(
+        file,
+        `checksum mismatch: the checkpoint was damaged or changed after it was written ` +
+          `(recorded ${recorded.slice(0, 80)}, computed ${actual})`,
+      );
+    }
+  }
+  return { tensors, metadata };
+}
+
+/**
+ * Loads a checkpoint written by {@link saveCheckpoint}.
+ * @param options `maxBytes` caps the file and each tensor (default 2^31 bytes or `RIESZ_MAX_BYTES`).
+ * @throws ParseError naming the file when it is missing, corrupt (checksum mismatch, truncation) or
+ * not a riesz checkpoint.
+ */
+export function loadCheckpoint(path: string, options?: ReadOptions): Checkpoint {
+  const bytes = readFileBounded(path, maxBytesOf(options));
+  const { tensors, metadata } = parseCheckpointFile(bytes, path, options);
+  const step = /^\d{1,15}$/.test(metadata.step ?? '') ? Number(metadata.step) : -1;
+  if (step < 0)
+    throw new ParseError(path, `corrupt checkpoint metadata (step '${String(metadata.step).slice(0, 40)}')`);
   try {
+    const run = JSON.parse(metadata.run);
+    if (run === null || typeof run !== 'object' || Array.isArray(run))
+      throw new Error('run is not an object');
     return {
       params: decode(JSON.parse(metadata.params), tensors, path) as ParamDict,
       state: decode(JSON.parse(metadata.state), tensors, path),
-      step: Number(metadata.step),
-      run: JSON.parse(metadata.run),
+      step,
+      run,
     };
   } catch (e) {
     if (e instanceof ParseError) throw e;
