@@ -84,27 +84,94 @@ export function sytrd(n: i32, a: usize, d: usize, e: usize, tau: usize, work: us
     // Fused pass over the lower triangle of B = a[k+1:, k+1:]: B ← B − v_p w_pᵀ − w_p v_pᵀ, y = B v.
     const c0 = k + 1;
     memory.fill(y + (<usize>c0 << 3), 0, <usize>(n - c0) << 3);
-    for (let r: i32 = c0; r < n; r++) {
+    let r = c0;
+    // Rows in pairs: the vector loads and the y update are shared, and four accumulators break the
+    // dependency chain of the dot products.
+    for (; r + 1 < n; r += 2) {
+      const row0 = a + <usize>r * rowBytes;
+      const row1 = row0 + rowBytes;
+      const pv0 = ld(vp, r);
+      const pw0 = ld(wp, r);
+      const v0 = ld(v, r);
+      const pv1 = ld(vp, r + 1);
+      const pw1 = ld(wp, r + 1);
+      const v1 = ld(v, r + 1);
+      const spv0 = f64x2.splat(pv0);
+      const spw0 = f64x2.splat(pw0);
+      const sv0 = f64x2.splat(v0);
+      const spv1 = f64x2.splat(pv1);
+      const spw1 = f64x2.splat(pw1);
+      const sv1 = f64x2.splat(v1);
+      let acc0 = f64x2.splat(0);
+      let acc1 = f64x2.splat(0);
+      let acc2 = f64x2.splat(0);
+      let acc3 = f64x2.splat(0);
+      let c = c0;
+      for (; c + 3 < r; c += 4) {
+        const off = <usize>c << 3;
+        const wa = v128.load(wp + off);
+        const wb = v128.load(wp + off, 16);
+        const pa = v128.load(vp + off);
+        const pb = v128.load(vp + off, 16);
+        const va = v128.load(v + off);
+        const vb = v128.load(v + off, 16);
+        let xa = v128.load(row0 + off);
+        let xb = v128.load(row0 + off, 16);
+        let za = v128.load(row1 + off);
+        let zb = v128.load(row1 + off, 16);
+        xa = f64x2.sub(f64x2.sub(xa, f64x2.mul(spv0, wa)), f64x2.mul(spw0, pa));
+        xb = f64x2.sub(f64x2.sub(xb, f64x2.mul(spv0, wb)), f64x2.mul(spw0, pb));
+        za = f64x2.sub(f64x2.sub(za, f64x2.mul(spv1, wa)), f64x2.mul(spw1, pa));
+        zb = f64x2.sub(f64x2.sub(zb, f64x2.mul(spv1, wb)), f64x2.mul(spw1, pb));
+        v128.store(row0 + off, xa);
+        v128.store(row0 + off, xb, 16);
+        v128.store(row1 + off, za);
+        v128.store(row1 + off, zb, 16);
+        acc0 = f64x2.add(acc0, f64x2.mul(xa, va));
+        acc1 = f64x2.add(acc1, f64x2.mul(xb, vb));
+        acc2 = f64x2.add(acc2, f64x2.mul(za, va));
+        acc3 = f64x2.add(acc3, f64x2.mul(zb, vb));
+        const ya = f64x2.add(f64x2.mul(xa, sv0), f64x2.mul(za, sv1));
+        const yb = f64x2.add(f64x2.mul(xb, sv0), f64x2.mul(zb, sv1));
+        v128.store(y + off, f64x2.add(v128.load(y + off), ya));
+        v128.store(y + off, f64x2.add(v128.load(y + off, 16), yb), 16);
+      }
+      acc0 = f64x2.add(acc0, acc1);
+      acc2 = f64x2.add(acc2, acc3);
+      let s0 = f64x2.extract_lane(acc0, 0) + f64x2.extract_lane(acc0, 1);
+      let s1 = f64x2.extract_lane(acc2, 0) + f64x2.extract_lane(acc2, 1);
+      for (; c < r; c++) {
+        const off = <usize>c << 3;
+        const wc = load<f64>(wp + off);
+        const pc = load<f64>(vp + off);
+        const vc = load<f64>(v + off);
+        const x = load<f64>(row0 + off) - pv0 * wc - pw0 * pc;
+        const z = load<f64>(row1 + off) - pv1 * wc - pw1 * pc;
+        store<f64>(row0 + off, x);
+        store<f64>(row1 + off, z);
+        s0 += x * vc;
+        s1 += z * vc;
+        store<f64>(y + off, load<f64>(y + off) + x * v0 + z * v1);
+      }
+      // Column r (row r's diagonal, row r+1's last off-diagonal) and row r+1's diagonal.
+      const off = <usize>r << 3;
+      const x = load<f64>(row0 + off) - 2 * pv0 * pw0;
+      const z = load<f64>(row1 + off) - pv1 * pw0 - pw1 * pv0;
+      const zz = load<f64>(row1 + off + 8) - 2 * pv1 * pw1;
+      store<f64>(row0 + off, x);
+      store<f64>(row1 + off, z);
+      store<f64>(row1 + off + 8, zz);
+      store<f64>(y + off, load<f64>(y + off) + s0 + x * v0 + z * v1);
+      store<f64>(y + off + 8, load<f64>(y + off + 8) + s1 + z * v0 + zz * v1);
+    }
+    if (r < n) {
+      // The odd row left over.
       const row = a + <usize>r * rowBytes;
       const pvr = ld(vp, r);
       const pwr = ld(wp, r);
       const vr = ld(v, r);
-      const spv = f64x2.splat(pvr);
-      const spw = f64x2.splat(pwr);
-      const svr = f64x2.splat(vr);
-      let acc = f64x2.splat(0);
-      let c = c0;
-      for (; c + 1 < r; c += 2) {
-        const off = <usize>c << 3;
-        let x = v128.load(row + off);
-        x = f64x2.sub(x, f64x2.mul(spv, v128.load(wp + off)));
-        x = f64x2.sub(x, f64x2.mul(spw, v128.load(vp + off)));
-        v128.store(row + off, x);
-        acc = f64x2.add(acc, f64x2.mul(x, v128.load(v + off)));
-        v128.store(y + off, f64x2.add(v128.load(y + off), f64x2.mul(x, svr)));
-      }
-      let sacc = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
-      for (; c < r; c++) {
+      let sacc: f64 = 0;
+      for (let c = c0; c < r; c++) {
         const off = <usize>c << 3;
         const x = load<f64>(row + off) - pvr * load<f64>(wp + off) - pwr * load<f64>(vp + off);
         store<f64>(row + off, x);

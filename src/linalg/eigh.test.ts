@@ -131,6 +131,17 @@ describe('real symmetric eigh (WebAssembly reduction + divide and conquer)', () 
     expect(Array.from(eigh(B).values)).toEqual(Array.from(eigh(A).values));
   });
 
+  it('the all-ones matrix (the reduction meets α ≈ 1e-159 columns) on both paths', () => {
+    const n = 600;
+    const A = zeros(n, n);
+    A.re.fill(1);
+    for (const values of [eigh(A).values, eighReference(A, false).values]) {
+      expect(values.every(Number.isFinite)).toBe(true);
+      expect(Math.abs(values[n - 1] - n)).toBeLessThanOrEqual(1e-12 * n);
+      expect(Math.abs(values[0])).toBeLessThanOrEqual(1e-12 * n);
+    }
+  });
+
   it('is scale invariant from 1e-150 to 1e150', () => {
     const A = randomSymmetric(new Rng(8), 90);
     const base = eigh(A).values;

@@ -135,9 +135,14 @@ function tridiagonalize(A: Matrix, wantQ: boolean): Tridiagonal {
     }
     vr[0] += phr * alpha;
     vi[0] += phi * alpha;
-    let vnorm2 = 0;
-    for (let i = 0; i < len; i++) vnorm2 += vr[i] * vr[i] + vi[i] * vi[i];
-    const tau = 2 / vnorm2;
+    // Normalise v (‖v‖² = 2α(α + |x₀|), formed without squaring α): for tiny α, vᴴv would underflow
+    // and τ = 2/vᴴv overflow to ∞ (NaN eigenvalues for, e.g., the 600×600 all-ones matrix).
+    const vnorm = Math.sqrt(2 * alpha) * Math.sqrt(alpha + x0abs);
+    for (let i = 0; i < len; i++) {
+      vr[i] /= vnorm;
+      vi[i] /= vnorm;
+    }
+    const tau = 2;
     // p = τ B v for the trailing block B = A[k+1:, k+1:]
     for (let i = 0; i < len; i++) {
       let sr = 0;
@@ -393,6 +398,7 @@ function eighRealWasm(A: Matrix, wantVectors: boolean): EighResult | null {
   // Cuppen's method on T / ‖T‖_max (deflation tolerances are absolute, as in dstedc).
   let scale = 0;
   for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(d[i]), Math.abs(e[i]));
+  if (!Number.isFinite(scale)) return null; // NaN or ∞ entries: the reference path reports them as before
   if (scale === 0) {
     for (let i = 0; i < n; i++) H[ws.z + i * n + i] = 1;
   } else {
@@ -718,6 +724,9 @@ function backTransform(ws: Workspace, nb: number): void {
   const T = gram + nb * nb; // kb × kb, upper triangular
   for (let k0 = Math.floor((count - 1) / nb) * nb; k0 >= 0; k0 -= nb) {
     const kb = Math.min(nb, count - k0);
+    let any = false;
+    for (let j = 0; j < kb; j++) any ||= H[ws.tau + k0 + j] !== 0;
+    if (!any) continue; // a block of identities (e.g. already tridiagonal or diagonal input)
     const r0 = k0 + 1;
     const mr = n - r0;
     for (let j = 0; j < kb; j++) {
