@@ -13,15 +13,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { numpy as np, random } from '@jax-js/jax';
 import { initDevice } from '../src/backend/device.js';
+import { profileTotals, setProfiling } from '../src/backend/profile.js';
 import { enableThreads } from '../src/backend/threads.js';
 import { epochBatches } from '../src/data/dataset.js';
-import { fisherCurvature } from '../src/nn/fisher.js';
-import { applyUpdates, disposeTree } from '../src/optim/base.js';
-import type { ParamDict } from '../src/optim/types.js';
+import { disposeTree } from '../src/optim/base.js';
+import { eagerLossAndGrads } from '../src/train/jit-step.js';
 import { train } from '../src/train/loop.js';
 import { buildOptimizer } from '../src/train/optimizers.js';
+import { type StepSettings, trainingStep } from '../src/train/step.js';
 import { loadTask } from '../src/train/tasks.js';
 
 const stepsArg = process.argv.indexOf('--steps');
@@ -34,33 +34,30 @@ await initDevice('wasm');
 const task = loadTask('mnist-autoencoder');
 
 /** Times of steps skip+1 … skip+n (step 0 compiles and allocates; K-FAC also warms its inverses up). */
-function timeSteps(optimizer: string, n: number, skip = 0): number[] {
+function timeSteps(optimizer: string, n: number, skip = 0, onWarm?: () => void): number[] {
   let params = task.model.init(0);
+  const l2 = task.l2 ?? 0;
   const built = buildOptimizer(optimizer, task.lr[optimizer], params, task.model.head, {
     klClip: task.klClip,
     kfac: task.kfac,
+    l2,
   });
+  const settings: StepSettings = {
+    l2,
+    seed: 0,
+    lossAndGrads: eagerLossAndGrads(task.model, task.loss, built.fisher),
+    predict: (p, x) => task.model.predict(p, x),
+  };
   let state = built.opt.init(params);
   const times: number[] = [];
   let i = 0;
   for (const b of epochBatches(task.train, 1000, 0, 0)) {
     if (i > skip + n) break;
+    if (i === skip + 1) onWarm?.();
     const t = performance.now();
-    const x = np.array(b.x).reshape([1000, 784]);
-    const y = np.array(b.y as Float32Array).reshape([1000, 784]);
-    const r = task.model.lossAndGrads(params, x.ref, y, task.loss, {
-      fisher: built.fisher,
-      key: built.fisher === 'true' ? random.key(i) : undefined,
-    });
-    r.loss.dataSync();
-    const curvature = built.curvature
-      ? (d: ParamDict) => fisherCurvature(task.model, task.loss, params, x, d)
-      : undefined;
-    const [u, s] = built.opt.update(r.grads, state, params, { taps: r.taps, curvature });
-    x.dispose();
-    state = s;
-    params = applyUpdates(params, u);
-    disposeTree(r.taps);
+    const r = trainingStep(task, built, settings, params, state, b, i);
+    params = r.params;
+    state = r.state;
     params['fc0.w'].ref.dataSync(); // wait for the step to finish
     if (i > skip) times.push((performance.now() - t) / 1000);
     i++;
@@ -68,6 +65,35 @@ function timeSteps(optimizer: string, n: number, skip = 0): number[] {
   disposeTree(params);
   disposeTree(state);
   return times;
+}
+
+/** Per-phase wall and CPU time per step of `n` steps after `skip` (bench/train --profile). */
+function profileSteps(optimizer: string, n: number, skip: number): void {
+  setProfiling(false);
+  let t0 = 0;
+  const times = timeSteps(optimizer, n, skip, () => {
+    setProfiling(true);
+    t0 = performance.now();
+  });
+  const wall = (performance.now() - t0) / n;
+  const rows = Object.entries(profileTotals()).sort((a, b) => b[1].cpuMs - a[1].cpuMs);
+  console.log(
+    `\n  ${optimizer}: ${n} steps after ${skip}, ${(wall / 1000).toFixed(3)} s wall per step (median step ${median(times).toFixed(3)} s)`,
+  );
+  console.log(
+    `  ${'phase'.padEnd(42)} ${'wall ms/step'.padStart(13)} ${'cpu ms/step'.padStart(12)} ${'calls/step'.padStart(11)}`,
+  );
+  for (const [name, t] of rows)
+    console.log(
+      `  ${name.padEnd(42)} ${(t.wallMs / n).toFixed(1).padStart(13)} ${(t.cpuMs / n).toFixed(1).padStart(12)} ${(t.calls / n).toFixed(1).padStart(11)}`,
+    );
+  setProfiling(false);
+}
+
+if (process.argv.includes('--profile')) {
+  profileSteps('adam', steps, 3);
+  profileSteps('kfac', 10, task.kfac?.inverseWarmup ?? 0);
+  process.exit(0);
 }
 
 const peer = (env: NodeJS.ProcessEnv) =>

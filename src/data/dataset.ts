@@ -51,9 +51,47 @@ export function gather(d: Dataset, idx: ArrayLike<number>): Batch {
  * The mini-batches of one epoch: a seeded shuffle (seed, epoch) cut into full batches (the ragged
  * tail is dropped so every step has the same shape).
  */
-export function* epochBatches(d: Dataset, batchSize: number, seed: number, epoch: number): Generator<Batch> {
+export function* epochBatches(
+  d: Dataset,
+  batchSize: number,
+  seed: number,
+  epoch: number,
+  /** Batches of this epoch to pass over without gathering them (a resumed epoch). */
+  skip = 0,
+): Generator<Batch> {
   const order = shuffled(d.n, new Rng(seed * 100003 + epoch));
-  for (let s = 0; s + batchSize <= d.n; s += batchSize) yield gather(d, order.subarray(s, s + batchSize));
+  for (let s = skip * batchSize; s + batchSize <= d.n; s += batchSize)
+    yield gather(d, order.subarray(s, s + batchSize));
+}
+
+/**
+ * Batches of varying size `size(k)` for steps k = from, from+1, …: consecutive rows of the epochs'
+ * seeded shuffles (the same ones as `epochBatches`), a batch that crosses an epoch's end continuing
+ * into the next shuffle. Deterministic in (seed, k), so a resumed run gets the same batches.
+ */
+export function* scheduledBatches(
+  d: Dataset,
+  size: (step: number) => number,
+  seed: number,
+  from = 0,
+): Generator<Batch> {
+  let epoch = 0;
+  let pos = 0;
+  let order = shuffled(d.n, new Rng(seed * 100003 + epoch));
+  const take = (m: number, keep: boolean): Uint32Array | null => {
+    const idx = keep ? new Uint32Array(m) : null;
+    for (let i = 0; i < m; i++) {
+      if (pos === d.n) {
+        order = shuffled(d.n, new Rng(seed * 100003 + ++epoch));
+        pos = 0;
+      }
+      if (idx) idx[i] = order[pos];
+      pos++;
+    }
+    return idx;
+  };
+  for (let k = 0; k < from; k++) take(size(k), false);
+  for (let k = from; ; k++) yield gather(d, take(size(k), true)!);
 }
 
 /** Consecutive batches for evaluation (the tail batch is smaller). */

@@ -5,6 +5,7 @@
  * with the empirical Fisher they are the data pass's own taps.
  */
 import { jit, jvp, random } from '@jax-js/jax';
+import { disposeTree } from '../optim/base.js';
 import type { CurvatureTap, DiagonalTap, ParamDict, Tensor } from '../optim/types.js';
 import type { Loss } from './losses.js';
 import type { Model } from './model.js';
@@ -16,6 +17,39 @@ export interface LossAndGrads {
   grads: ParamDict;
   /** Curvature taps per parameter (absent with fisher 'none'). */
   taps?: Taps;
+  /** The batch's mean squared error of the predictive mean, for losses that define it. */
+  sse?: Tensor;
+  /** The forward pass, kept when asked for and the model can give tangents from it. */
+  forward?: KeptForward;
+}
+
+/** A batch's forward pass kept for forward-mode products after the backward pass. */
+export interface KeptForward {
+  /** The model's outputs on the batch (owned by this object). */
+  out: Tensor;
+  /** Output tangents J·d per direction (borrows the directions). */
+  tangents(dirs: ParamDict[]): Tensor[];
+  dispose(): void;
+}
+
+/**
+ * The matrix of dᵢᵀ F dⱼ (F the mean output Fisher of the loss at `out`) from output tangents J·dᵢ,
+ * by polarisation of the loss's quadratic form: dᵢᵀFdⱼ = (q(dᵢ + dⱼ) − q(dᵢ) − q(dⱼ))/2.
+ * Borrows out; consumes the tangents.
+ */
+export function fisherGram(loss: Loss, out: Tensor, tangents: Tensor[]): number[][] {
+  const n = tangents.length;
+  const q = (d: Tensor) => (loss.fisherQuadratic(out.ref, d).dataSync() as Float32Array)[0];
+  const diag = tangents.map((t) => q(t.ref));
+  const M = diag.map((v, i) => diag.map((_, j) => (i === j ? v : 0)));
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) {
+      const cross = (q(tangents[i].ref.add(tangents[j].ref)) - diag[i] - diag[j]) / 2;
+      M[i][j] = cross;
+      M[j][i] = cross;
+    }
+  for (const t of tangents) t.dispose();
+  return M;
 }
 
 export type FisherKind = 'true' | 'empirical' | 'none';
@@ -40,23 +74,46 @@ export function lossAndGradsFrom<C>(
   caches: C,
   targets: Tensor,
   loss: Loss,
-  backward: (caches: C, dOut: Tensor) => { grads: ParamDict; taps: Taps },
+  backward: (caches: C, dOut: Tensor, tapsOnly: boolean) => { grads: ParamDict; taps: Taps },
   refCaches: (caches: C) => C,
-  { fisher = 'none', key }: { fisher?: FisherKind; key?: Tensor } = {},
+  {
+    fisher = 'none',
+    key,
+    tangents,
+  }: {
+    fisher?: FisherKind;
+    key?: Tensor;
+    /** Forward-mode tangents from the caches (borrows both); given, the forward pass is kept. */
+    tangents?: (caches: C, dirs: ParamDict[]) => Tensor[];
+  } = {},
 ): LossAndGrads {
   const value = loss.value(out.ref, targets.ref);
+  const sse = loss.squaredError?.(out.ref, targets.ref);
+  let forward: KeptForward | undefined;
+  if (tangents) {
+    const kept = refCaches(caches);
+    const keptOut = out.ref;
+    forward = {
+      out: keptOut,
+      tangents: (dirs) => tangents(kept, dirs),
+      dispose: () => {
+        disposeTree(kept);
+        keptOut.dispose();
+      },
+    };
+  }
   if (fisher !== 'true') {
     key?.dispose();
-    const { grads, taps } = backward(caches, loss.grad(out, targets));
+    const { grads, taps } = backward(caches, loss.grad(out, targets), false);
     if (fisher === 'none') disposeTaps(taps);
-    return { loss: value, grads, taps: fisher === 'none' ? undefined : taps };
+    return { loss: value, grads, taps: fisher === 'none' ? undefined : taps, sse, forward };
   }
   const sampled = loss.sample(key ?? random.key(0), out.ref);
-  const fisherPass = backward(refCaches(caches), loss.grad(out.ref, sampled));
+  const fisherPass = backward(refCaches(caches), loss.grad(out.ref, sampled), true);
   for (const g of Object.values(fisherPass.grads)) g.dispose();
-  const data = backward(caches, loss.grad(out, targets));
+  const data = backward(caches, loss.grad(out, targets), false);
   disposeTaps(data.taps);
-  return { loss: value, grads: data.grads, taps: fisherPass.taps };
+  return { loss: value, grads: data.grads, taps: fisherPass.taps, sse, forward };
 }
 
 /** The entries of d in the key order of `like` (jvp matches trees by structure), one more reference each. */

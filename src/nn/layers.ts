@@ -31,16 +31,20 @@ export interface DenseGrads {
   tap: CurvatureTap;
 }
 
-/** Backward of `denseForward`. Borrows the parameters; consumes the cache and ds. */
+/**
+ * Backward of `denseForward`. Borrows the parameters; consumes the cache and ds. With
+ * `needWeightGrad: false` (K-FAC's sampled-target pass, which only wants the taps) dw and db are
+ * zero-size placeholders and their product is skipped.
+ */
 export function denseBackward(
   p: DenseParams,
   cache: Tensor,
   ds: Tensor,
-  { needInput = true } = {},
+  { needInput = true, needWeightGrad = true } = {},
 ): DenseGrads {
   const B = ds.shape[0];
-  const dw = mm(ds.ref, cache.ref, true, false);
-  const db = p.b ? np.sum(ds.ref, 0) : null;
+  const dw = needWeightGrad ? mm(ds.ref, cache.ref, true, false) : np.zeros([0]);
+  const db = p.b && needWeightGrad ? np.sum(ds.ref, 0) : null;
   const dx = needInput ? mm(ds.ref, p.w.ref) : null;
   return { dx, dw, db, tap: { a: cache, g: ds.mul(B) } };
 }
@@ -64,6 +68,14 @@ export function activationForward(kind: Activation, s: Tensor): { y: Tensor; cac
     case 'identity':
       return { y: s, cache: null };
   }
+}
+
+/**
+ * f'(s) ⊙ ds, the forward-mode tangent of y = f(s) (a Jacobian–vector product through the
+ * activation). Borrows the cache, consumes ds.
+ */
+export function activationTangent(kind: Activation, cache: Tensor | null, ds: Tensor): Tensor {
+  return activationBackward(kind, cache ? cache.ref : null, ds);
 }
 
 /** ∂L/∂s from ∂L/∂y: f'(s) ⊙ dy. Consumes cache and dy. */

@@ -27,6 +27,11 @@ export interface Loss {
    * (the Hessian of ℓ in z for these losses) and dᵢ a row of `dOut` (a change of the outputs).
    */
   fisherQuadratic(outputs: Tensor, dOut: Tensor): Tensor;
+  /**
+   * Mean over the batch of the squared error of the predictive mean, summed over outputs (the
+   * autoencoder's reported "error"); defined where that mean is not the outputs themselves.
+   */
+  squaredError?(outputs: Tensor, targets: Tensor): Tensor;
 }
 
 /** Cross-entropy of logits z (B×C) against integer class labels t (B, int32). */
@@ -68,6 +73,9 @@ export const sigmoidCrossEntropy: Loss = {
     // F = diag(σ(1 − σ)).
     const s = nn.sigmoid(z);
     return np.mean(np.sum(s.ref.mul(np.ones(s.shape).sub(s)).mul(np.square(d)), -1));
+  },
+  squaredError(z, t) {
+    return np.mean(np.sum(np.square(nn.sigmoid(z).sub(t)), -1));
   },
 };
 

@@ -5,8 +5,7 @@
  * copies against O(n³) work. Small products and the WebGPU device use jax-js. Consumes its arguments.
  */
 import { defaultDevice, numpy as np } from '@jax-js/jax';
-import { gemmKernel } from '../linalg/gemm.js';
-import { wasmSgemm } from '../linalg/wasm/runtime.js';
+import { sgemm, transpose32 } from '../linalg/sgemm.js';
 import type { Tensor } from '../optim/types.js';
 
 /**
@@ -39,18 +38,7 @@ export function mm(a: Tensor, b: Tensor, transA = false, transB = false): Tensor
   const A = a.dataSync() as Float32Array;
   const Braw = b.dataSync() as Float32Array;
   // B is needed as k×n row-major: transpose it here when asked.
-  let B = Braw;
-  if (transB) {
-    B = new Float32Array(k * n);
-    for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) B[p * n + j] = Braw[j * k + p];
-  }
-  const lda = transA ? m : k;
-  const C = new Float32Array(m * n);
-  if (!wasmSgemm(m, n, k, A, 0, lda, B, 0, n, C, 0, n, 1, transA)) {
-    // No WebAssembly SIMD here: riesz's f64 kernel (TypeScript) on widened copies.
-    const C64 = new Float64Array(m * n);
-    gemmKernel(m, n, k, Float64Array.from(A), 0, lda, Float64Array.from(B), 0, n, C64, 0, n, 1, transA);
-    C.set(C64);
-  }
+  const B = transB ? transpose32(Braw, n, k) : Braw;
+  const C = sgemm(m, n, k, A, B, transA);
   return np.array(C).reshape([m, n]);
 }

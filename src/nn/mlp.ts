@@ -2,50 +2,103 @@
  * A multilayer perceptron built from dense layers with explicit backward passes, producing in one
  * forward/backward the gradients and the curvature taps of every layer (names `fc{i}.w`, `fc{i}.b`).
  * For K-FAC's true Fisher the taps' output gradients come from a second backward pass with targets
- * sampled from the model's predictive distribution (reusing the forward caches).
+ * sampled from the model's predictive distribution (reusing the forward caches). The same caches
+ * give forward-mode tangents J·d of the outputs (`mlpTangents`), which K-FAC's quadratic model needs,
+ * without a second forward pass.
  */
 import { numpy as np, random } from '@jax-js/jax';
+import { Rng } from '../linalg/random.js';
 import type { CurvatureTap, ParamDict, Tensor } from '../optim/types.js';
 import { type FisherKind, type LossAndGrads, lossAndGradsFrom } from './fisher.js';
 import {
   type Activation,
   activationBackward,
   activationForward,
+  activationTangent,
   denseBackward,
   denseForward,
 } from './layers.js';
 import type { Loss } from './losses.js';
+import { mm } from './matmul.js';
 
 export type { LossAndGrads } from './fisher.js';
+
+/**
+ * Initial weights (biases are zero in every scheme):
+ * - 'scaled-normal': N(0, 2/fan_in) for relu nets, N(0, 1/fan_in) otherwise;
+ * - 'glorot-uniform': U(±√(6/(fan_in + fan_out))), the anchors' choice for the tanh autoencoder;
+ * - 'sparse': Martens' sparse initialisation, 15 non-zero N(0, 1) incoming weights per unit.
+ */
+export type MlpInit = 'scaled-normal' | 'glorot-uniform' | 'sparse';
 
 export interface MlpSpec {
   /** Layer widths, input first: [784, 256, 10]. */
   sizes: number[];
   /** Hidden activation (default relu). */
   activation?: Activation;
+  /** One activation per hidden layer, overriding `activation` (e.g. a linear code layer). */
+  activations?: Activation[];
   /** Output activation before the loss (default identity: losses take logits). */
   output?: Activation;
+  /** Weight initialisation (default 'scaled-normal'). */
+  init?: MlpInit;
 }
 
 export const layerName = (i: number) => `fc${i}`;
 
-/** Parameters with N(0, 2/fan_in) weights for relu (1/fan_in otherwise) and zero biases. */
+/** The activation after layer i (of sizes.length − 1 layers). */
+export function layerActivation(spec: MlpSpec, i: number): Activation {
+  const L = spec.sizes.length - 1;
+  if (i === L - 1) return spec.output ?? 'identity';
+  return spec.activations?.[i] ?? spec.activation ?? 'relu';
+}
+
+/** Incoming weights of Martens' sparse initialisation. */
+const SPARSE_FAN_IN = 15;
+
+function sparseWeights(fanOut: number, fanIn: number, rng: Rng): Tensor {
+  const w = new Float32Array(fanOut * fanIn);
+  const cols = Array.from({ length: fanIn }, (_, j) => j);
+  const k = Math.min(SPARSE_FAN_IN, fanIn);
+  for (let r = 0; r < fanOut; r++) {
+    // A partial Fisher–Yates shuffle picks k distinct inputs for this unit.
+    for (let j = 0; j < k; j++) {
+      const pick = j + Math.floor(rng.uniform() * (fanIn - j));
+      [cols[j], cols[pick]] = [cols[pick], cols[j]];
+      w[r * fanIn + cols[j]] = rng.normal();
+    }
+  }
+  return np.array(w).reshape([fanOut, fanIn]);
+}
+
+/** Parameters by `spec.init` (see MlpInit) with zero biases. */
 export function initMlp(spec: MlpSpec, seed = 0): ParamDict {
   const params: ParamDict = {};
+  const init = spec.init ?? 'scaled-normal';
+  const rng = new Rng(seed * 7919 + 17);
   let key = random.key(seed);
   for (let i = 0; i + 1 < spec.sizes.length; i++) {
     const [fanIn, fanOut] = [spec.sizes[i], spec.sizes[i + 1]];
     const [k1, k2] = random.split(key, 2) as unknown as [Tensor, Tensor];
     key = k1;
-    const gain = (spec.activation ?? 'relu') === 'relu' ? 2 : 1;
-    params[`${layerName(i)}.w`] = random.normal(k2, [fanOut, fanIn]).mul(Math.sqrt(gain / fanIn));
+    const w = `${layerName(i)}.w`;
+    if (init === 'sparse') {
+      k2.dispose();
+      params[w] = sparseWeights(fanOut, fanIn, rng);
+    } else if (init === 'glorot-uniform') {
+      const r = Math.sqrt(6 / (fanIn + fanOut));
+      params[w] = random.uniform(k2, [fanOut, fanIn], { minval: -r, maxval: r });
+    } else {
+      const gain = (spec.activation ?? 'relu') === 'relu' ? 2 : 1;
+      params[w] = random.normal(k2, [fanOut, fanIn]).mul(Math.sqrt(gain / fanIn));
+    }
     params[`${layerName(i)}.b`] = np.zeros([fanOut]);
   }
   key.dispose();
   return params;
 }
 
-interface LayerCache {
+export interface LayerCache {
   dense: Tensor;
   act: Tensor | null;
   kind: Activation;
@@ -62,7 +115,7 @@ export function mlpForward(
   let h = x;
   for (let i = 0; i < L; i++) {
     const { y, cache } = denseForward({ w: params[`${layerName(i)}.w`], b: params[`${layerName(i)}.b`] }, h);
-    const kind = i === L - 1 ? (spec.output ?? 'identity') : (spec.activation ?? 'relu');
+    const kind = layerActivation(spec, i);
     const act = activationForward(kind, y);
     caches.push({ dense: cache, act: act.cache, kind });
     h = act.y;
@@ -70,11 +123,15 @@ export function mlpForward(
   return { out: h, caches };
 }
 
-/** Backward through every layer from ∂L/∂out (borrows params; consumes caches and dOut). */
+/**
+ * Backward through every layer from ∂L/∂out (borrows params; consumes caches and dOut). With
+ * `tapsOnly` the weight-gradient products are skipped (the sampled-target pass of the true Fisher).
+ */
 function mlpBackward(
   params: ParamDict,
   caches: LayerCache[],
   dOut: Tensor,
+  tapsOnly = false,
 ): { grads: ParamDict; taps: Record<string, CurvatureTap> } {
   const grads: ParamDict = {};
   const taps: Record<string, CurvatureTap> = {};
@@ -85,6 +142,7 @@ function mlpBackward(
     const name = layerName(i);
     const r = denseBackward({ w: params[`${name}.w`], b: params[`${name}.b`] }, c.dense, ds, {
       needInput: i > 0,
+      needWeightGrad: !tapsOnly,
     });
     grads[`${name}.w`] = r.dw;
     if (r.db) grads[`${name}.b`] = r.db;
@@ -99,9 +157,30 @@ function refCaches(caches: LayerCache[]): LayerCache[] {
 }
 
 /**
+ * Output tangents J·d, one per direction d (a change of every parameter), by forward mode through
+ * the forward pass's caches: ds = dh·Wᵀ + h·dWᵀ + db, dh' = f'(s) ⊙ ds. Borrows everything.
+ */
+export function mlpTangents(params: ParamDict, caches: LayerCache[], dirs: ParamDict[]): Tensor[] {
+  return dirs.map((d) => {
+    let dh: Tensor | null = null;
+    for (let i = 0; i < caches.length; i++) {
+      const name = layerName(i);
+      const c = caches[i];
+      let ds = mm(c.dense.ref, d[`${name}.w`].ref, false, true);
+      if (dh) ds = ds.add(mm(dh, params[`${name}.w`].ref, false, true));
+      const db = d[`${name}.b`];
+      if (db) ds = ds.add(db.ref);
+      dh = activationTangent(c.kind, c.act, ds);
+    }
+    return dh as Tensor;
+  });
+}
+
+/**
  * Mean loss, gradients and (optionally) curvature taps in one forward pass.
  * fisher: 'true' samples targets from the model for the taps' output gradients (K-FAC's default),
- * 'empirical' uses the data targets, 'none' returns no taps. Borrows params; consumes x, targets, key.
+ * 'empirical' uses the data targets, 'none' returns no taps. `keepForward` also returns the forward
+ * pass (outputs and tangents). Borrows params; consumes x, targets, key.
  */
 export function mlpLossAndGrads(
   params: ParamDict,
@@ -109,11 +188,24 @@ export function mlpLossAndGrads(
   targets: Tensor,
   spec: MlpSpec,
   loss: Loss,
-  { fisher = 'none', key }: { fisher?: FisherKind; key?: Tensor } = {},
+  {
+    fisher = 'none',
+    key,
+    keepForward = false,
+  }: { fisher?: FisherKind; key?: Tensor; keepForward?: boolean } = {},
 ): LossAndGrads {
   const { out, caches } = mlpForward(params, x, spec);
-  return lossAndGradsFrom(out, caches, targets, loss, (c, d) => mlpBackward(params, c, d), refCaches, {
-    fisher,
-    key,
-  });
+  return lossAndGradsFrom(
+    out,
+    caches,
+    targets,
+    loss,
+    (c, d, tapsOnly) => mlpBackward(params, c, d, tapsOnly),
+    refCaches,
+    {
+      fisher,
+      key,
+      tangents: keepForward ? (c, dirs) => mlpTangents(params, c, dirs) : undefined,
+    },
+  );
 }

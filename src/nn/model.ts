@@ -5,7 +5,7 @@
 import type { ParamDict, Tensor } from '../optim/types.js';
 import type { FisherKind, LossAndGrads } from './fisher.js';
 import type { Loss } from './losses.js';
-import { initMlp, layerName, type MlpSpec, mlpForward, mlpLossAndGrads } from './mlp.js';
+import { initMlp, layerActivation, layerName, type MlpSpec, mlpForward, mlpLossAndGrads } from './mlp.js';
 
 export interface Model {
   readonly description: string;
@@ -21,14 +21,25 @@ export interface Model {
     x: Tensor,
     targets: Tensor,
     loss: Loss,
-    opts: { fisher?: FisherKind; key?: Tensor },
+    opts: {
+      fisher?: FisherKind;
+      key?: Tensor;
+      /** Keep the forward pass for output tangents (models that can give them; others ignore it). */
+      keepForward?: boolean;
+    },
   ): LossAndGrads;
+}
+
+function describeActivations(spec: MlpSpec): string {
+  const hidden = spec.sizes.slice(1, -1).map((_, i) => layerActivation(spec, i));
+  const distinct = [...new Set(hidden)];
+  return distinct.length <= 1 ? (distinct[0] ?? spec.activation ?? 'relu') : hidden.join(',');
 }
 
 /** The MLP of mlp.ts as a Model. */
 export function mlpModel(spec: MlpSpec): Model {
   return {
-    description: `MLP ${spec.sizes.join('-')} (${spec.activation ?? 'relu'})`,
+    description: `MLP ${spec.sizes.join('-')} (${describeActivations(spec)})`,
     inputShape: [spec.sizes[0]],
     head: spec.sizes.length > 2 ? [`${layerName(spec.sizes.length - 2)}.w`] : [],
     init: (seed) => initMlp(spec, seed),

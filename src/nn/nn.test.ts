@@ -134,8 +134,8 @@ describe('K-FAC on an ill-conditioned regression, with taps from the model', () 
     const params = model.init(1);
     const r = model.lossAndGrads(params, x.ref, y.ref, squaredError, { fisher: 'true', key: random.key(4) });
     const opt = kfac(1, { damping: 1e-6, quadraticStep: true });
-    const curvature = (d: ParamDict) => fisherCurvature(model, squaredError, params, x, d);
-    const [u] = opt.update(r.grads, opt.init(params), params, { taps: r.taps, curvature });
+    const curvatureGram = (ds: ParamDict[]) => [[fisherCurvature(model, squaredError, params, x, ds[0])]];
+    const [u] = opt.update(r.grads, opt.init(params), params, { taps: r.taps, curvatureGram });
     const lossAt = (t: number) => {
       const moved = Object.fromEntries(
         Object.entries(params).map(([k, v]) => [k, v.ref.add(u[k].ref.mul(t))]),

@@ -2,6 +2,7 @@
  * The user-facing baseline optimizers, each a short chain of building blocks (optax's alias.ts).
  * Geometry: all of them are Euclidean (V = W = I); `adam` rescales coordinates by a diagonal metric.
  */
+import { UsageError } from '../errors.js';
 import {
   addDecayedWeights,
   chain,
@@ -70,7 +71,9 @@ export function kfac(
   { klClip, ...opts }: Omit<KfacOptions, 'klClip'> & { klClip?: number } = {},
 ): GradientTransformation<unknown[]> {
   const clip = klClip !== undefined && typeof lr === 'number' ? { lr, max: klClip } : undefined;
-  return chain(scaleByKfac({ ...opts, klClip: clip }), scaleByLearningRate(lr));
+  const rule = opts.rule ?? (opts.quadraticStep ? 'quadratic' : clip ? 'kl-clip' : 'fixed');
+  if (opts.quadraticStep && clip) throw new UsageError('K-FAC: quadraticStep and klClip exclude each other');
+  return chain(scaleByKfac({ ...opts, rule, klClip: clip }), scaleByLearningRate(lr));
 }
 
 /** Shampoo with Adam grafting (MATH.md §8): L^{−1/4} G R^{−1/4}, sized like Adam's step. */

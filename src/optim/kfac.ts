@@ -1,319 +1,298 @@
 /**
- * K-FAC as a choice of inner products (MATH.md §7): for a dense layer s = W a (+ b), W out×in, the
- * Fisher block is approximated by Ā ⊗ Γ with Ā = E[a aᵀ] (inputs, a bias folded in as a trailing 1)
- * and Γ = E[g gᵀ] (pre-activation gradients; sampled targets give the true Fisher — the taps decide).
- * The step is the Riesz gradient with V = Ā⁻¹ and W = Γ, damped in factored Tikhonov form:
- *   u = (Γ + √λ/π I)⁻¹ G (Ā + π√λ I)⁻¹,   π² = (tr Ā / dim Ā) / (tr Γ / dim Γ).
- * Factors are exponential moving averages refreshed every `factorEvery` steps; inverses every
- * `inverseEvery` steps, by warm-started Newton–Schulz (matmul-only) with an exact fallback.
- * Embedding tables (stored V×D, taps with one-hot inputs, `transposed`) get the same rule, whose
- * input factor is then diagonal (token frequencies); vector parameters with per-example gradient
- * taps (layer-norm gains) get the diagonal rule u = G/(F + λ), F = EMA of E[gᵢ²].
+ * K-FAC (Martens & Grosse 2015) as a choice of inner products (MATH.md §7): Frobenius-type steepest
+ * descent with V, W estimated by curvature blocks (kfac-blocks.ts), and the step rules that make it
+ * work on hard problems (kfac-rules.ts):
+ *
+ * 1. each block folds this step's taps into debiased factor averages (every `factorEvery` steps);
+ * 2. factorisations are refreshed every `inverseEvery` steps and at each of the first
+ *    `inverseWarmup` (burn-in) steps; with eigendecompositions a new λ needs no new factorisation;
+ * 3. Δ = the blocks' preconditioned gradient, damped with γ² = λ + η (η the objective's L2);
+ * 4. the step rule sets the update:
+ *    - 'momentum': δ = αΔ + μδ₋ minimising the damped quadratic model ½δᵀ(F + (λ+η)I)δ + ∇Lᵀδ over
+ *      (α, μ), with exact Fisher products on the batch (`ctx.curvatureGram`); 1-D on the first step;
+ *    - 'quadratic': the same along Δ alone;
+ *    - 'kl-clip': Δ scaled by ν = min(1, √(max / (lr²·⟨Δ, G⟩)));
+ *    - 'fixed': Δ as it is (the learning rate scales it);
+ * 5. with `adaptDamping`, every T₁ steps the reduction ratio ρ of the step just chosen, on the same
+ *    batch, moves λ by the Levenberg–Marquardt rule.
  * Weights without curvature taps pass through unchanged (route them to another optimizer).
+ *
+ * The transformation emits a gradient-like update (`scaleByLearningRate` after it negates and scales
+ * it): with the model rules and lr = 1 the applied step is the model's minimiser.
  */
 import { numpy as np } from '@jax-js/jax';
+import { phase } from '../backend/profile.js';
 import { UsageError } from '../errors.js';
 import {
-  accumulateFactors,
-  type HostLayer,
-  preconditionHost,
-  refreshHost,
-  toDevice,
-  toHost,
-  traceOf,
-} from './kfac-host.js';
+  type BlockSettings,
+  type DeviceKroneckerState,
+  type DiagonalState,
+  deviceKronecker,
+  diagonalBlock,
+  type HostKroneckerState,
+  hostKronecker,
+  type InverseMethod,
+  type KroneckerLayout,
+} from './kfac-blocks.js';
 import {
-  inverseNewtonSchulz,
-  inverseRootNewton,
-  NumericalError,
-  polarNewtonSchulz,
-} from './matrix-functions.js';
-import type { GradientTransformation, ParamDict, Tensor } from './types.js';
+  adaptDamping,
+  debiasedDecay,
+  modelChange,
+  reductionRatio,
+  solveQuadraticModel,
+} from './kfac-rules.js';
+import type { CurvatureTap, GradientTransformation, ParamDict, Tensor } from './types.js';
+
+export { factoredDamping } from './kfac-blocks.js';
+
+export type KfacStepRule = 'momentum' | 'quadratic' | 'kl-clip' | 'fixed';
+
+export interface AdaptDampingOptions {
+  /** T₁: steps between two reduction-ratio checks (default 5). */
+  every?: number;
+  /** ω = decay^T₁ (default 0.95^T₁). */
+  omega?: number;
+  /** Bounds of λ (default [1e-6, 1000]). */
+  min?: number;
+  max?: number;
+}
 
 export interface KfacOptions {
-  /** Tikhonov damping λ (default 1e-2; MNIST MLP with lr 0.1: 1e-3 diverges without a KL clip). */
+  /** λ, the Tikhonov damping (initial value when adapted; default 1e-2). */
   damping?: number;
-  /** EMA decay of the factors (default 0.95). */
+  /** Levenberg–Marquardt adaptation of λ (needs the 'momentum' or 'quadratic' rule). */
+  adaptDamping?: boolean | AdaptDampingOptions;
+  /** η, the L2 coefficient the training objective includes (½η‖θ‖²): it joins the damping. */
+  l2?: number;
+  /** Upper bound of the factor averages' decay (debiased: min(1 − 1/k, decay); default 0.95). */
   decay?: number;
   factorEvery?: number;
   inverseEvery?: number;
-  /**
-   * Refresh the inverses at every one of the first this-many steps (default 0), while the factors
-   * still change fast, instead of keeping the first batch's inverses for `inverseEvery` steps.
-   */
+  /** Refresh the factorisations at every one of the first this-many steps (default 0). */
   inverseWarmup?: number;
   /**
-   * How the damped factors are inverted: 'host' (default) — f64 Cholesky by riesz's own kernels, read
-   * back from and uploaded to the device every `inverseEvery` steps; 'newton-schulz' — warm-started,
-   * matmul-only, on the device; 'exact' — jax-js's inverse. On the CPU, jax-js's matmul is slow on
-   * untidy factor sizes such as 785×785 (bench/kernels), which makes the device paths costly there.
+   * How the damped factors are inverted: 'cholesky' (default) or 'eigh' — f64 on the host with
+   * riesz's own kernels; 'newton-schulz' (warm-started, matmul-only) or 'exact' (jax-js's inverse) —
+   * on the device. 'host' is the old name of 'cholesky'.
    */
-  inverse?: InverseMethod;
+  inverse?: InverseMethod | 'host';
   /** The bias that belongs to a weight (folded into Ā); default: 'x.w' ↦ 'x.b' when present. */
   biasOf?: (weight: string) => string | undefined;
   /**
    * 'natural' (default): the Riesz gradient Γ⁻¹GĀ⁻¹ — steepest descent in the Frobenius-type norm.
-   * 'polar': the operator-norm dual map in the same metrics (MATH.md §8),
-   * Γ^{−1/2} polar(Γ^{−1/2} G Ā^{−1/2}) Ā^{−1/2} — a whitened Muon (`muonKfac`).
+   * 'polar': the operator-norm dual map in the same metrics (MATH.md §8), a whitened Muon.
    */
   step?: 'natural' | 'polar';
   /** Newton–Schulz steps of the polar step (default 5). */
   polarSteps?: number;
-  /**
-   * KL clip: rescale the whole step by ν = min(1, √(max / (lr²·Σ⟨u, G⟩))) so that the predicted
-   * change of the model's output distribution, ½·lr²·uᵀFu ≈ lr²·⟨u, G⟩ / 2, stays bounded.
-   */
+  /** The step rule (see the module comment); default 'kl-clip' with `klClip`, else 'fixed'. */
+  rule?: KfacStepRule;
+  /** The KL clip's bound and learning rate (rule 'kl-clip'). */
   klClip?: { lr: number; max: number };
-  /**
-   * Scale the step to the minimiser of the damped quadratic model along it (Martens & Grosse 2015,
-   * §6.4, without their momentum): α = ⟨G, u⟩ / (uᵀF u + λ‖u‖²), with uᵀF u from `ctx.curvature`
-   * (exact, on the current batch). The learning rate then multiplies α: lr = 1 is the model's step.
-   * Excludes the KL clip.
-   */
+  /** Old name of rule 'quadratic'. */
   quadraticStep?: boolean;
+  /** The learning rate the chain applies after K-FAC (for ρ; default 1). */
+  lr?: number;
 }
 
-interface LayerState {
-  A: Tensor;
-  G: Tensor;
-  /** (Ā + π√λ I)⁻¹, or its inverse square root for the polar step. */
-  Ainv: Tensor | null;
-  /** (Γ + √λ/π I)⁻¹, or its inverse square root for the polar step. */
-  Ginv: Tensor | null;
-}
+type BlockState = HostKroneckerState | DeviceKroneckerState | DiagonalState;
 
 export interface KfacState {
   count: number;
-  /** Factors kept on the device (inverse 'newton-schulz' or 'exact'). */
-  layers: Record<string, LayerState>;
-  /** Factors kept on the host in f64 (inverse 'host', the default). */
-  hostLayers: Record<string, HostLayer>;
-  /** Diagonal Fisher estimates of vector parameters (layer-norm gains). */
-  diag: Record<string, Tensor>;
+  /** λ now. */
+  damping: number;
+  /** The previous update (gradient-like, before the learning rate), for the momentum rule. */
+  prev: ParamDict | null;
+  blocks: Record<string, BlockState>;
 }
 
 const defaultBias = (w: string) => (w.endsWith('.w') ? `${w.slice(0, -2)}.b` : undefined);
 
-function trace(x: Tensor): number {
-  return (np.trace(x).dataSync() as Float32Array)[0];
+function dot(a: Tensor, b: Tensor): number {
+  return (np.sum(a.ref.mul(b.ref)).dataSync() as Float32Array)[0];
 }
 
-function checkFinite(x: Tensor, what: string): void {
-  const ok = (np.all(np.isfinite(x.ref)).dataSync() as Uint8Array | Int32Array)[0];
-  if (!ok)
-    throw new NumericalError(`K-FAC: ${what} has NaN or Inf entries (check the loss and the learning rate)`);
+function dotDicts(a: ParamDict, b: ParamDict): number {
+  let s = 0;
+  for (const k of Object.keys(a)) s += dot(a[k], b[k]);
+  return s;
 }
 
-/**
- * α = ⟨G, u⟩ / (uᵀF u + λ‖u‖²): the minimiser of the damped quadratic model along u (consumes G,
- * borrows u). Non-positive or non-finite values mean the model is useless here: α = 0 skips the step.
- */
-function quadraticModelStep(
-  G: ParamDict,
-  u: ParamDict,
-  curvature: (d: ParamDict) => number,
-  damping: number,
-): number {
-  let gu = 0;
-  let uu = 0;
-  for (const [k, g] of Object.entries(G)) {
-    gu += (np.sum(g.mul(u[k].ref)).dataSync() as Float32Array)[0];
-    uu += (np.sum(np.square(u[k].ref)).dataSync() as Float32Array)[0];
-  }
-  const denominator = curvature(u) + damping * uu;
-  const alpha = gu / denominator;
-  return Number.isFinite(alpha) && alpha > 0 ? alpha : 0;
-}
-
-/** Input taps with a bias column of ones appended when the layer has a bias. */
-function augment(a: Tensor, withBias: boolean): Tensor {
-  if (!withBias) return a;
-  return np.concatenate([a, np.ones([a.shape[0], 1])], 1);
+function layoutOf(
+  name: string,
+  g: Tensor,
+  tap: CurvatureTap,
+  bias: string | undefined,
+): KroneckerLayout | null {
+  if (g.shape.length !== 2 && g.shape.length !== 4) return null;
+  return {
+    weight: name,
+    bias,
+    kind: tap.transposed ? 'embedding' : g.shape.length === 4 ? 'conv2d' : 'dense',
+    shape: g.shape,
+  };
 }
 
 export function scaleByKfac({
   damping = 1e-2,
+  adaptDamping: adapt = false,
+  l2 = 0,
   decay = 0.95,
   factorEvery = 1,
   inverseEvery = 10,
   inverseWarmup = 0,
-  inverse = 'host',
+  inverse = 'cholesky',
   biasOf = defaultBias,
   step = 'natural',
   polarSteps = 5,
+  rule: ruleOption,
   klClip,
   quadraticStep = false,
+  lr = 1,
 }: KfacOptions = {}): GradientTransformation<KfacState> {
   if (quadraticStep && klClip) throw new UsageError('K-FAC: quadraticStep and klClip exclude each other');
+  const rule: KfacStepRule = ruleOption ?? (quadraticStep ? 'quadratic' : klClip ? 'kl-clip' : 'fixed');
+  if (rule === 'kl-clip' && !klClip) throw new UsageError("K-FAC: rule 'kl-clip' needs klClip { lr, max }");
+  if (rule !== 'kl-clip' && klClip)
+    throw new UsageError(`K-FAC: klClip and rule '${rule}' exclude each other`);
+  const modelRule = rule === 'momentum' || rule === 'quadratic';
+  if (adapt && !modelRule) {
+    throw new UsageError(
+      `K-FAC: adaptDamping needs rule 'momentum' or 'quadratic' (a model to compare with), not '${rule}'`,
+    );
+  }
+  const lm = adapt ? (adapt === true ? {} : adapt) : null;
+  const every = lm?.every ?? 5;
+  const lmRule = { omega: lm?.omega ?? decay ** every, min: lm?.min ?? 1e-6, max: lm?.max ?? 1000 };
+  const method: InverseMethod = inverse === 'host' ? 'cholesky' : inverse;
+  const onHost = method === 'eigh' || method === 'cholesky';
+  const settings: BlockSettings = { inverse: method, step, polarSteps };
+  const weightOf = (k: number) => debiasedDecay(k, decay);
+
   return {
-    init: () => ({ count: 0, layers: {}, hostLayers: {}, diag: {} }),
+    init: () => ({ count: 0, damping, prev: null, blocks: {} }),
     update(grads, state, _params, ctx) {
       const taps = ctx?.taps ?? {};
-      if (quadraticStep && !ctx?.curvature) {
-        throw new UsageError('K-FAC quadraticStep needs ctx.curvature (dᵀFd) from the training loop');
+      if (modelRule && (!ctx?.curvatureGram || (lm && (!ctx.lossAt || ctx.loss === undefined)))) {
+        throw new UsageError(
+          `K-FAC rule '${rule}' needs ctx.curvatureGram${lm ? ', ctx.loss and ctx.lossAt' : ''} from the training loop`,
+        );
       }
-      // ⟨G, u⟩ of the quadratic model needs the raw gradients, which preconditioning consumes.
-      const raw = quadraticStep
-        ? Object.fromEntries(Object.entries(grads).map(([k, v]) => [k, v.ref]))
-        : null;
-      const layers = { ...state.layers };
-      const diag = { ...state.diag };
+      const lambda = state.damping;
+      const shift = lambda + l2; // γ²
+      const count = state.count;
+      const accumulate = count % factorEvery === 0;
+      const refresh = count < inverseWarmup || count % inverseEvery === 0;
+      // The raw gradients: ⟨∇L, d⟩ of the model rules and ⟨Δ, G⟩ of the KL clip.
+      const raw =
+        rule === 'fixed' ? null : Object.fromEntries(Object.entries(grads).map(([k, v]) => [k, v.ref]));
+      const blocks = { ...state.blocks };
       const out: ParamDict = { ...grads };
       const preconditioned: string[] = [];
-      const quads: Tensor[] = []; // ⟨u, G⟩ per preconditioned layer, for the KL clip
-      let hostQuad = 0;
-      const hostLayers = { ...state.hostLayers };
-      for (const [name, anyTap] of Object.entries(taps)) {
-        const raw = grads[name];
-        if (!raw) continue;
-        if ('perExample' in anyTap) {
-          // Diagonal rule: u = G / (F + λ) with F = EMA of E[(per-example gradient)²].
-          const Fnew = np.mean(np.square(anyTap.perExample.ref), 0);
-          const prev = diag[name];
-          const F = prev ? prev.mul(decay).add(Fnew.mul(1 - decay)) : Fnew;
-          out[name] = raw.div(F.ref.add(damping));
-          diag[name] = F;
+      for (const [name, tap] of Object.entries(taps)) {
+        const g = grads[name];
+        if (!g) continue;
+        if ('perExample' in tap) {
+          let s = blocks[name] as DiagonalState | undefined;
+          if (accumulate || !s) s = diagonalBlock.accumulate(s, { perExample: tap.perExample.ref }, weightOf);
+          blocks[name] = s;
+          out[name] = diagonalBlock.precondition(s, g, shift);
           preconditioned.push(name);
           continue;
         }
-        const tap = anyTap;
-        if (raw.shape.length !== 2 && raw.shape.length !== 4) continue;
-        // Conv kernels out×C×kh×kw are the out×(C·kh·kw) matrices their patches multiply; tables
-        // stored in×out (embeddings) are the transpose of the map.
-        const kernelShape = raw.shape;
-        const g = tap.transposed
-          ? raw.transpose()
-          : raw.shape.length === 4
-            ? raw.reshape([raw.shape[0], raw.shape[1] * raw.shape[2] * raw.shape[3]])
-            : raw;
-        const restore = (U: Tensor) => (tap.transposed ? U.transpose() : U.reshape(kernelShape));
         const bias = biasOf(name);
-        const hasBias = bias !== undefined && bias in grads;
-        const a = augment(tap.a.ref, hasBias);
-        // Gradient with the bias as an extra column: out×(in+1).
-        const Gmat = hasBias ? np.concatenate([g, grads[bias].reshape([g.shape[0], 1])], 1) : g;
-        const refresh = state.count < inverseWarmup || state.count % inverseEvery === 0;
-        let U: Tensor;
-        if (inverse === 'host') {
-          let layer = hostLayers[name];
-          if (state.count % factorEvery === 0 || !layer) {
-            layer = accumulateFactors(layer, toHost(a), toHost(tap.g.ref), tap.positions ?? 1, decay);
-          } else a.dispose();
-          if (refresh || !layer.Ainv || !layer.Ginv) {
-            const dA = layer.A.rows;
-            const dG = layer.G.rows;
-            layer = refreshHost(
-              name,
-              layer,
-              factoredDamping(traceOf(layer.A), dA, traceOf(layer.G), dG, damping),
-              step === 'polar',
-            );
-          }
-          hostLayers[name] = layer;
-          const Gh = toHost(Gmat.ref);
-          const Uh = preconditionHost(layer, Gh, step === 'polar', polarSteps);
-          if (klClip) hostQuad += Uh.re.reduce((acc, v, k) => acc + v * Gh.re[k], 0);
-          U = toDevice(Uh);
+        const layout = layoutOf(name, g, tap, bias !== undefined && bias in grads ? bias : undefined);
+        if (!layout) continue;
+        const borrowed = { ...tap, a: tap.a.ref, g: tap.g.ref };
+        let s: HostKroneckerState | DeviceKroneckerState;
+        if (onHost) {
+          const before = blocks[name] as HostKroneckerState | undefined;
+          const h0 =
+            accumulate || !before
+              ? phase('factors', () => hostKronecker.accumulate(before, layout, borrowed, weightOf))
+              : (disposeTap(borrowed), before);
+          const h = phase('inverses', () =>
+            refresh || !h0.Ainv
+              ? hostKronecker.refresh(h0, name, settings, shift)
+              : hostKronecker.damp(h0, name, settings, shift),
+          );
+          s = h;
+          Object.assign(
+            out,
+            phase('precondition', () => hostKronecker.precondition(h, layout, grads, settings)),
+          );
         } else {
-          let layer = layers[name];
-          const B = a.shape[0];
-          if (state.count % factorEvery === 0 || !layer) {
-            // Convolutions: Ā = E_examples[Σ_positions a aᵀ] (KFC), i.e. rows·T / rows.
-            const Anew = np.matmul(a.ref.transpose(), a).mul((tap.positions ?? 1) / B);
-            const Gnew = np.matmul(tap.g.ref.transpose(), tap.g.ref).div(B);
-            layer = layer
-              ? {
-                  ...layer,
-                  A: layer.A.mul(decay).add(Anew.mul(1 - decay)),
-                  G: layer.G.mul(decay).add(Gnew.mul(1 - decay)),
-                }
-              : { A: Anew, G: Gnew, Ainv: null, Ginv: null };
-          } else a.dispose();
-          if (refresh || !layer.Ainv || !layer.Ginv)
-            layer = refreshInverses(name, layer, damping, inverse, step === 'polar');
-          layers[name] = layer;
-          U = np.matmul(np.matmul(layer.Ginv!.ref, Gmat.ref), layer.Ainv!.ref);
-          if (step === 'polar') {
-            // Ginv, Ainv are symmetric S = (damped factor)^{−1/2}: D = S_Γ polar(S_Γ G S_Ā) S_Ā.
-            U.dispose();
-            const Gt = np.matmul(np.matmul(layer.Ginv!.ref, Gmat.ref), layer.Ainv!.ref);
-            U = np.matmul(np.matmul(layer.Ginv!.ref, polarNewtonSchulz(Gt, polarSteps)), layer.Ainv!.ref);
-          }
+          let d = blocks[name] as DeviceKroneckerState | undefined;
+          if (accumulate || !d) d = deviceKronecker.accumulate(d, layout, borrowed, weightOf);
+          else disposeTap(borrowed);
+          d =
+            refresh || !d.Ainv
+              ? deviceKronecker.refresh(d, name, settings, shift)
+              : deviceKronecker.damp(d, name, settings, shift);
+          s = d;
+          Object.assign(out, deviceKronecker.precondition(d, layout, grads, settings));
         }
-        if (klClip && inverse !== 'host') quads.push(np.sum(U.ref.mul(Gmat)));
-        else Gmat.dispose();
-        const inDim = g.shape[1];
-        if (hasBias) {
-          out[name] = restore(U.ref.slice([], [0, inDim]));
-          out[bias] = U.slice([], [inDim, inDim + 1]).reshape([g.shape[0]]);
-          preconditioned.push(bias);
-        } else out[name] = restore(U);
+        blocks[name] = s;
         preconditioned.push(name);
+        if (layout.bias) preconditioned.push(layout.bias);
       }
-      if (klClip && inverse === 'host' && preconditioned.length > 0) {
-        const nu = Math.min(1, Math.sqrt(klClip.max / (klClip.lr ** 2 * Math.max(hostQuad, 1e-30))));
+      let nextDamping = lambda;
+      let prev: ParamDict | null = null;
+      if (rule === 'kl-clip' && raw) {
+        const quad = preconditioned.reduce((acc, k) => acc + dot(out[k], raw[k]), 0);
+        const nu = Math.min(1, Math.sqrt(klClip!.max / (klClip!.lr ** 2 * Math.max(quad, 1e-30))));
         for (const k of preconditioned) out[k] = out[k].mul(nu);
+        ctx?.report?.({ kl_scale: nu });
+      } else if (modelRule && raw) {
+        const dirs: ParamDict[] = [out];
+        const previous = rule === 'momentum' ? state.prev : null;
+        if (previous) dirs.push(previous);
+        const C = ctx!.curvatureGram!(dirs);
+        const { N, b } = phase('dots', () => ({
+          N: dirs.map((di) => dirs.map((dj) => dotDicts(di, dj))),
+          b: dirs.map((di) => dotDicts(raw, di)),
+        }));
+        const solved = solveQuadraticModel({ curvature: C, gram: N, grad: b, damping: lambda, l2 });
+        const [alpha, mu = 0] = solved.coefficients;
+        const combined: ParamDict = {};
+        for (const k of Object.keys(out)) {
+          let u = out[k].mul(alpha);
+          if (previous && mu !== 0) u = u.add(previous[k].ref.mul(mu));
+          combined[k] = u;
+        }
+        let rho = Number.NaN;
+        if (lm && count % every === 0) {
+          // ρ of the step actually applied, s = −lr·(αΔ + μδ₋), on this batch.
+          const stepDict = Object.fromEntries(Object.entries(combined).map(([k, v]) => [k, v.ref.mul(-lr)]));
+          const after = ctx!.lossAt!(stepDict);
+          for (const v of Object.values(stepDict)) v.dispose();
+          const predicted = modelChange(
+            solved.coefficients.map((x) => x * lr),
+            C,
+            N,
+            b,
+            l2,
+          );
+          rho = reductionRatio(ctx!.loss!, after, predicted);
+          nextDamping = adaptDamping(lambda, rho, lmRule);
+        }
+        // Δ's entries were consumed by the products above.
+        for (const k of Object.keys(combined)) out[k] = combined[k];
+        if (rule === 'momentum') prev = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.ref]));
+        ctx?.report?.({ damping: lambda, alpha, mu, rho, directions: solved.used });
       }
-      if (klClip && quads.length > 0) {
-        const quad = quads.reduce((x, y) => x.add(y));
-        const nu = np.minimum(np.sqrt(np.reciprocal(quad.mul(klClip.lr ** 2).add(1e-30)).mul(klClip.max)), 1);
-        for (const k of preconditioned) out[k] = out[k].mul(nu.ref);
-        nu.dispose();
-      }
-      if (raw) {
-        const alpha = quadraticModelStep(raw, out, ctx!.curvature!, damping);
-        for (const k of Object.keys(out)) out[k] = out[k].mul(alpha);
-      }
-      return [out, { count: state.count + 1, layers, hostLayers, diag }];
+      if (raw) for (const v of Object.values(raw)) v.dispose();
+      state.prev && disposeDict(state.prev);
+      return [out, { count: count + 1, damping: nextDamping, prev, blocks }];
     },
   };
 }
 
-type InverseMethod = 'host' | 'newton-schulz' | 'exact';
-
-/**
- * Device path: refreshes a layer's preconditioning matrices from its damped factors (MATH.md §7,
- * §12.12) — the inverses (Ā + π√λ I)⁻¹ and (Γ + √λ/π I)⁻¹, or for the polar step their symmetric
- * inverse square roots. Checks both factors for NaN/Inf first. (The host path is in kfac-host.ts.)
- */
-function refreshInverses(
-  name: string,
-  layer: LayerState,
-  damping: number,
-  method: Exclude<InverseMethod, 'host'>,
-  polar: boolean,
-): LayerState {
-  checkFinite(layer.A, `layer ${name}: input factor Ā`);
-  checkFinite(layer.G, `layer ${name}: output-gradient factor Γ`);
-  const dA = layer.A.shape[0];
-  const dG = layer.G.shape[0];
-  const { inputShift, outputShift } = factoredDamping(
-    trace(layer.A.ref),
-    dA,
-    trace(layer.G.ref),
-    dG,
-    damping,
-  );
-  const make = (F: Tensor, shift: number, prev: Tensor | null, which: string): Tensor => {
-    const n = F.shape[0];
-    const M = F.ref.add(np.eye(n).mul(shift));
-    if (polar) {
-      prev?.dispose();
-      return inverseRootNewton(M, 2, { name: `K-FAC layer ${name}: ${which}` });
-    }
-    if (method === 'newton-schulz') return inverseNewtonSchulz(M, { start: prev ?? undefined });
-    prev?.dispose();
-    return np.linalg.inv(M);
-  };
-  return {
-    ...layer,
-    Ainv: make(layer.A, inputShift, layer.Ainv, 'input factor'),
-    Ginv: make(layer.G, outputShift, layer.Ginv, 'output factor'),
-  };
+function disposeTap(tap: CurvatureTap): void {
+  tap.a.dispose();
+  tap.g.dispose();
 }
 
-/** π and the damped factors' diagonal shifts, for inspection and tests (MATH.md §12.12). */
-export function factoredDamping(traceA: number, dimA: number, traceG: number, dimG: number, damping: number) {
-  const pi = traceA > 0 && traceG > 0 ? Math.sqrt(traceA / dimA / (traceG / dimG)) : 1;
-  return { pi, inputShift: pi * Math.sqrt(damping), outputShift: Math.sqrt(damping) / pi };
+function disposeDict(d: ParamDict): void {
+  for (const v of Object.values(d)) v.dispose();
 }

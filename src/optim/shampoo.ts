@@ -11,7 +11,7 @@ import { matmul } from '../linalg/gemm.js';
 import { hermitianFunction } from '../linalg/matfun.js';
 import { frobeniusNorm, type Matrix, transpose } from '../linalg/matrix.js';
 import { type AdamState, scaleByAdam } from './base.js';
-import { toDevice, toHost } from './kfac-host.js';
+import { toDevice, toHost } from './host-arrays.js';
 import { NumericalError } from './matrix-functions.js';
 import type { GradientTransformation, ParamDict } from './types.js';
 
@@ -28,7 +28,7 @@ export interface ShampooOptions {
 
 interface ShampooState {
   count: number;
-  /** Statistics and their inverse fourth roots, on the host in f64 (see kfac-host.ts for why). */
+  /** Statistics and their inverse fourth roots, on the host in f64 (see kfac-blocks.ts for why). */
   L: Record<string, Matrix>;
   R: Record<string, Matrix>;
   Lroot: Record<string, Matrix>;

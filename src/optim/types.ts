@@ -34,10 +34,16 @@ export interface DiagonalTap {
 export interface UpdateContext {
   taps?: Record<string, CurvatureTap | DiagonalTap>;
   /**
-   * dᵀF d for a direction d on the current batch, F the model's Fisher (the training loop computes
-   * it with a forward-mode Jacobian–vector product). Borrows d.
+   * The matrix of dᵢᵀ F dⱼ for directions dᵢ on the current batch, F the model's Fisher (the training
+   * loop computes it with forward-mode Jacobian–vector products). Borrows the directions.
    */
-  curvature?: (direction: ParamDict) => number;
+  curvatureGram?: (directions: ParamDict[]) => number[][];
+  /** The training objective on the current batch at the current parameters. */
+  loss?: number;
+  /** The training objective on the current batch at θ + step (one more forward pass; borrows step). */
+  lossAt?: (step: ParamDict) => number;
+  /** Scalars an optimizer reports for the metrics of this step (λ, α, μ, ρ, …). */
+  report?: (values: Record<string, number>) => void;
 }
 
 export interface GradientTransformation<S> {

@@ -15,11 +15,21 @@ import type { CurvatureTap, ParamDict, Tensor } from '../optim/types.js';
 type TapMeta = Omit<CurvatureTap, 'a' | 'g'>;
 type TapArrays = Record<string, Record<string, Tensor>>;
 
-export type LossAndGradsFn = (params: ParamDict, x: Tensor, targets: Tensor, key?: Tensor) => LossAndGrads;
+export type LossAndGradsFn = (
+  params: ParamDict,
+  x: Tensor,
+  targets: Tensor,
+  key?: Tensor,
+  opts?: { keepForward?: boolean },
+) => LossAndGrads;
 
-/** The eager forward/backward (borrows params; consumes x, targets and key). */
+/**
+ * The eager forward/backward (borrows params; consumes x, targets and key). `keepForward` keeps the
+ * forward pass for output tangents where the model can give them.
+ */
 export function eagerLossAndGrads(model: Model, loss: Loss, fisher: FisherKind): LossAndGradsFn {
-  return (params, x, targets, key) => model.lossAndGrads(params, x, targets, loss, { fisher, key });
+  return (params, x, targets, key, opts) =>
+    model.lossAndGrads(params, x, targets, loss, { fisher, key, keepForward: opts?.keepForward });
 }
 
 /** The same, jit-compiled (same ownership: borrows params; consumes x, targets and key). */
@@ -36,20 +46,22 @@ export function jitLossAndGrads(model: Model, loss: Loss, fisher: FisherKind): L
         taps[name] = { a, g };
       }
     }
-    return { loss: r.loss, grads: r.grads, taps };
+    // A traced output may not hold undefined.
+    return { loss: r.loss, grads: r.grads, taps, ...(r.sse ? { sse: r.sse } : {}) };
   });
   return (params, x, targets, key) => {
     const out = traced(borrow(params), x, targets, key ?? random.key(0)) as {
       loss: Tensor;
       grads: ParamDict;
       taps: TapArrays;
+      sse?: Tensor;
     };
-    if (fisher === 'none') return { loss: out.loss, grads: out.grads };
+    if (fisher === 'none') return { loss: out.loss, grads: out.grads, sse: out.sse };
     const taps: Taps = {};
     for (const [name, t] of Object.entries(out.taps)) {
       taps[name] = 'perExample' in t ? { perExample: t.perExample } : { a: t.a, g: t.g, ...meta[name] };
     }
-    return { loss: out.loss, grads: out.grads, taps };
+    return { loss: out.loss, grads: out.grads, taps, sse: out.sse };
   };
 }
 

@@ -7,16 +7,16 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { numpy as np, random } from '@jax-js/jax';
-import { epochBatches, evalBatches } from '../data/dataset.js';
+import { numpy as np } from '@jax-js/jax';
+import { type Batch, epochBatches, evalBatches, scheduledBatches } from '../data/dataset.js';
 import { RieszError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
-import { fisherCurvature } from '../nn/fisher.js';
-import { applyUpdates, disposeTree } from '../optim/base.js';
+import { disposeTree } from '../optim/base.js';
 import type { ParamDict } from '../optim/types.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { eagerLossAndGrads, jitLossAndGrads, jitPredict, type PredictFn } from './jit-step.js';
-import { buildOptimizer } from './optimizers.js';
+import { buildOptimizer, type TaskKfacOptions } from './optimizers.js';
+import { batchArrays, type StepSettings, trainingStep } from './step.js';
 import type { Task } from './tasks.js';
 
 export interface TrainOptions {
@@ -45,6 +45,15 @@ export interface TrainOptions {
   maxWallS?: number;
   /** Jit-compile the forward/backward (default: the task's choice; see train/jit-step.ts). */
   jit?: boolean;
+  /** η of the objective's ½η‖θ‖² (default: the task's, else 0). */
+  l2?: number;
+  /** K-FAC settings over the task's (damping, its adaptation, step rule, inverses). */
+  kfac?: TaskKfacOptions;
+  /**
+   * Growing batches m_k = min(⌊batch·2^{k/doublingSteps}⌋, N) (TF K-FAC's autoencoder schedule);
+   * batches are then drawn in order from consecutive seeded shuffles of the training set.
+   */
+  batchSchedule?: { doublingSteps: number };
 }
 
 export interface TrainSummary {
@@ -63,7 +72,33 @@ export interface TrainSummary {
   target_loss: number | null;
   skipped_steps: number;
   resumed_from_step: number | null;
-  curve: { step: number; wall_s: number; train_loss: number; test_loss?: number; test_accuracy?: number }[];
+  /** The batch's squared error of the predictive mean at the last step (autoencoders), else null. */
+  final_train_sse: number | null;
+  final_test_sse: number | null;
+  /** The settings the run used (learning rate, L2, K-FAC's options, batch schedule). */
+  settings: RunSettings;
+  curve: CurvePoint[];
+}
+
+export interface CurvePoint {
+  step: number;
+  wall_s: number;
+  train_loss: number;
+  /** Examples in this step's batch. */
+  batch?: number;
+  train_sse?: number;
+  test_loss?: number;
+  test_accuracy?: number;
+  test_sse?: number;
+  /** What the optimizer reported (K-FAC: damping λ, alpha, mu, rho). */
+  [reported: string]: number | undefined;
+}
+
+export interface RunSettings {
+  lr: number;
+  l2: number;
+  kfac: TaskKfacOptions | null;
+  batch_schedule: { doublingSteps: number } | null;
 }
 
 export class TrainingError extends RieszError {
@@ -72,54 +107,71 @@ export class TrainingError extends RieszError {
   }
 }
 
-function toArrays(task: Task, b: { x: Float32Array; y: Int32Array | Float32Array; size: number }) {
-  const x = np.array(b.x).reshape([b.size, ...task.model.inputShape]);
-  const y =
-    b.y instanceof Int32Array
-      ? np.array(b.y, { dtype: np.int32 })
-      : np.array(b.y).reshape([b.size, task.train.yDim]);
-  return { x, y };
-}
-
-/** Mean loss and accuracy (classifiers: of every predicted label) on the test set. Borrows params. */
+/**
+ * Mean loss, accuracy (classifiers: of every predicted label) and squared error (losses that define
+ * it) on the test set — the data loss, without the L2 term. Borrows params.
+ */
 export function evaluate(
   task: Task,
   params: ParamDict,
   predict: PredictFn = (p, x) => task.model.predict(p, x),
-): { loss: number; accuracy: number | null } {
+): { loss: number; accuracy: number | null; sse: number | null } {
   let total = 0;
+  let sse = 0;
   let correct = 0;
   for (const b of evalBatches(task.test, 1000)) {
-    const { x, y } = toArrays(task, b);
+    const { x, y } = batchArrays(task, b);
     const out = predict(params, x);
     if (task.classifier) {
       const pred = np.argmax(out.ref, -1).dataSync() as Int32Array;
       const labels = b.y as Int32Array;
       for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) correct++;
     }
+    if (task.loss.squaredError)
+      sse += (task.loss.squaredError(out.ref, y.ref).dataSync() as Float32Array)[0] * b.size;
     total += (task.loss.value(out, y).dataSync() as Float32Array)[0] * b.size;
   }
   // A sequence model predicts yDim labels per example (one per position).
   const labels = task.test.n * task.test.yDim;
-  return { loss: total / task.test.n, accuracy: task.classifier ? correct / labels : null };
+  return {
+    loss: total / task.test.n,
+    accuracy: task.classifier ? correct / labels : null,
+    sse: task.loss.squaredError ? sse / task.test.n : null,
+  };
 }
 
 export function train(task: Task, o: TrainOptions): TrainSummary {
   const lr = o.lr ?? task.lr[o.optimizer] ?? 1e-3;
   const batch = o.batch ?? task.batch;
   const seed = o.seed ?? 0;
+  const l2 = o.l2 ?? task.l2 ?? 0;
+  const kfacSettings: TaskKfacOptions = { ...task.kfac, ...o.kfac };
   const stepsPerEpoch = Math.floor(task.train.n / batch);
   let totalSteps = o.steps ?? (o.epochs ?? task.epochs) * stepsPerEpoch;
   let params = task.model.init(seed);
   const built = buildOptimizer(o.optimizer, lr, params, task.model.head, {
     klClip: task.klClip,
-    kfac: task.kfac,
+    kfac: kfacSettings,
+    l2,
   });
+  const usesKfac = built.fisher === 'true';
+  const settings: RunSettings = {
+    lr,
+    l2,
+    kfac: usesKfac ? kfacSettings : null,
+    batch_schedule: o.batchSchedule ?? null,
+  };
   const useJit = o.jit ?? task.jit ?? false;
-  const lossAndGrads = (useJit ? jitLossAndGrads : eagerLossAndGrads)(task.model, task.loss, built.fisher);
-  const predict = useJit ? jitPredict(task.model) : undefined;
+  const predict: PredictFn = useJit ? jitPredict(task.model) : (p, x) => task.model.predict(p, x);
+  const stepSettings: StepSettings = {
+    l2,
+    seed,
+    lossAndGrads: (useJit ? jitLossAndGrads : eagerLossAndGrads)(task.model, task.loss, built.fisher),
+    predict,
+  };
   let state: unknown;
   const run = { task: task.name, optimizer: o.optimizer, lr, batch, seed };
+  const settingsKey = JSON.stringify(settings);
   let startStep = 0;
   if (o.resume) {
     const ck = loadCheckpoint(o.resume);
@@ -130,80 +182,75 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
         );
       }
     }
+    // Checkpoints from before settings were recorded carry none; those resume unchecked.
+    if (ck.run.settings !== undefined && ck.run.settings !== settingsKey) {
+      throw new UsageError(
+        `checkpoint ${o.resume} was written with settings ${ck.run.settings}, this run has ${settingsKey}: resume with the same settings`,
+      );
+    }
     disposeTree(params);
     params = ck.params;
     state = ck.state;
     startStep = ck.step;
   } else state = built.opt.init(params);
-  const checkpoint = () => o.save && saveCheckpoint(o.save, { params, state, step, run });
-  const curve: TrainSummary['curve'] = [];
+  const checkpoint = () =>
+    o.save && saveCheckpoint(o.save, { params, state, step, run: { ...run, settings: settingsKey } });
+  const curve: CurvePoint[] = [];
   const rows: string[] = [];
   const start = performance.now();
   let step = startStep;
   let lastLoss = Number.NaN;
+  let lastSse: number | null = null;
   let reached: number | null = null;
   let skipped = 0;
   let stepTimes = 0;
   const report = o.progress ?? (() => {});
-  let toSkip = startStep % stepsPerEpoch; // batches of the resumed epoch already done
-  outer: for (let epoch = Math.floor(startStep / stepsPerEpoch); step < totalSteps; epoch++) {
-    for (const b of epochBatches(task.train, batch, seed, epoch)) {
-      if (toSkip > 0) {
-        toSkip--;
+  for (const b of batchStream(task, batch, seed, startStep, o.batchSchedule)) {
+    if (step >= totalSteps) break;
+    const t0 = performance.now();
+    const r = trainingStep(task, built, stepSettings, params, state, b, step);
+    if (!r.finite) {
+      if (o.onNan === 'skip') {
+        skipped++;
+        step++;
         continue;
       }
-      if (step >= totalSteps) break outer;
-      const t0 = performance.now();
-      const { x, y } = toArrays(task, b);
-      const key = built.fisher === 'true' ? random.key(seed * 1000003 + step) : undefined;
-      const r = lossAndGrads(params, built.curvature ? x.ref : x, y, key);
-      const loss = (r.loss.dataSync() as Float32Array)[0];
-      if (!Number.isFinite(loss)) {
-        if (built.curvature) x.dispose();
-        disposeTree(r.grads);
-        disposeTree(r.taps);
-        if (o.onNan === 'skip') {
-          skipped++;
-          step++;
-          continue;
-        }
-        throw new TrainingError(
-          `${o.optimizer} on ${task.name}: the training loss became ${loss} at step ${step} (lr ${lr}); ` +
-            `lower --lr, or pass --on-nan skip to drop such steps`,
-        );
-      }
-      const curvature = built.curvature
-        ? (d: ParamDict) => fisherCurvature(task.model, task.loss, params, x, d)
-        : undefined;
-      const [u, s] = built.opt.update(r.grads, state, params, { taps: r.taps, curvature });
-      if (built.curvature) x.dispose();
-      state = s;
-      params = applyUpdates(params, u);
-      disposeTree(r.taps);
-      stepTimes += performance.now() - t0;
-      step++;
-      lastLoss = loss;
-      const wall = (performance.now() - start) / 1000;
-      if (reached === null && o.targetLoss !== undefined && loss <= o.targetLoss) reached = wall;
-      if (o.maxWallS !== undefined && wall > o.maxWallS) totalSteps = step;
-      const point: TrainSummary['curve'][number] = { step, wall_s: wall, train_loss: loss };
-      const endOfEpoch = step % stepsPerEpoch === 0 || step === totalSteps;
-      if (endOfEpoch || (o.evalEvery && step % o.evalEvery === 0)) {
-        const ev = evaluate(task, params, predict);
-        point.test_loss = ev.loss;
-        if (ev.accuracy !== null) point.test_accuracy = ev.accuracy;
-      }
-      curve.push(point);
-      rows.push(JSON.stringify(point));
-      if (o.checkpointEvery && step % o.checkpointEvery === 0) checkpoint();
-      const rate = step / wall;
-      const eta = (totalSteps - step) / rate;
-      report(
-        `${o.optimizer} ${task.name}  step ${step}/${totalSteps}  loss ${loss.toFixed(4)}  ${rate.toFixed(1)} steps/s  ETA ${eta.toFixed(0)}s` +
-          (point.test_accuracy !== undefined ? `  test acc ${(100 * point.test_accuracy).toFixed(2)}%` : ''),
-        step === totalSteps,
+      throw new TrainingError(
+        `${o.optimizer} on ${task.name}: the training loss became ${r.loss} at step ${step} (lr ${lr}); ` +
+          `lower --lr, or pass --on-nan skip to drop such steps`,
       );
     }
+    params = r.params;
+    state = r.state;
+    stepTimes += performance.now() - t0;
+    step++;
+    lastLoss = r.loss;
+    lastSse = r.sse ?? null;
+    const wall = (performance.now() - start) / 1000;
+    if (reached === null && o.targetLoss !== undefined && r.loss <= o.targetLoss) reached = wall;
+    if (o.maxWallS !== undefined && wall > o.maxWallS) totalSteps = step;
+    const point: CurvePoint = { step, wall_s: wall, train_loss: r.loss };
+    if (o.batchSchedule) point.batch = b.size;
+    if (r.sse !== undefined) point.train_sse = r.sse;
+    for (const [k, v] of Object.entries(r.info)) point[k] = v;
+    const endOfEpoch = step % stepsPerEpoch === 0 || step === totalSteps;
+    if (endOfEpoch || (o.evalEvery && step % o.evalEvery === 0)) {
+      const ev = evaluate(task, params, predict);
+      point.test_loss = ev.loss;
+      if (ev.accuracy !== null) point.test_accuracy = ev.accuracy;
+      if (ev.sse !== null) point.test_sse = ev.sse;
+    }
+    curve.push(point);
+    rows.push(JSON.stringify(point));
+    if (o.checkpointEvery && step % o.checkpointEvery === 0) checkpoint();
+    const rate = step / wall;
+    const eta = (totalSteps - step) / rate;
+    report(
+      `${o.optimizer} ${task.name}  step ${step}/${totalSteps}  loss ${r.loss.toFixed(4)}  ${rate.toFixed(1)} steps/s  ETA ${eta.toFixed(0)}s` +
+        (point.test_accuracy !== undefined ? `  test acc ${(100 * point.test_accuracy).toFixed(2)}%` : '') +
+        (r.info.damping !== undefined ? `  λ ${r.info.damping.toPrecision(3)}` : ''),
+      step === totalSteps,
+    );
   }
   checkpoint();
   const wall = (performance.now() - start) / 1000;
@@ -219,11 +266,14 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
     final_train_loss: lastLoss,
     final_test_loss: last?.test_loss ?? Number.NaN,
     test_accuracy: last?.test_accuracy ?? null,
+    final_train_sse: lastSse,
+    final_test_sse: last?.test_sse ?? null,
     wall_s: wall,
-    step_time_ms: step > 0 ? stepTimes / step : 0,
+    step_time_ms: step > startStep ? stepTimes / (step - startStep) : 0,
     time_to_target_s: reached,
     target_loss: o.targetLoss ?? null,
     skipped_steps: skipped,
+    settings,
     curve,
   };
   disposeTree(params);
@@ -232,15 +282,50 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
   return summary;
 }
 
+/**
+ * The run's batches from step `from` on: fixed-size batches epoch by epoch (the resumed epoch's done
+ * batches skipped), or with a schedule, growing batches taken in order from consecutive shuffles.
+ */
+function* batchStream(
+  task: Task,
+  batch: number,
+  seed: number,
+  from: number,
+  schedule?: { doublingSteps: number },
+): Generator<Batch> {
+  if (schedule) {
+    const size = (k: number) => Math.min(Math.floor(batch * 2 ** (k / schedule.doublingSteps)), task.train.n);
+    yield* scheduledBatches(task.train, size, seed, from);
+    return;
+  }
+  const stepsPerEpoch = Math.floor(task.train.n / batch);
+  let toSkip = from % stepsPerEpoch;
+  for (let epoch = Math.floor(from / stepsPerEpoch); ; epoch++) {
+    for (const b of epochBatches(task.train, batch, seed, epoch, toSkip)) yield b;
+    toSkip = 0;
+  }
+}
+
+/** The metrics.csv columns (the first five as before; empty cells where a run has no such value). */
+const CSV_COLUMNS = [
+  'step',
+  'wall_s',
+  'train_loss',
+  'test_loss',
+  'test_accuracy',
+  'train_sse',
+  'test_sse',
+  'batch',
+  'damping',
+  'alpha',
+  'mu',
+  'rho',
+] as const;
+
 function writeMetrics(dir: string, s: TrainSummary, jsonl: string[], table: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, 'metrics.jsonl'), `${jsonl.join('\n')}\n`);
-  const csv = [
-    'step,wall_s,train_loss,test_loss,test_accuracy',
-    ...s.curve.map((p) =>
-      [p.step, p.wall_s, p.train_loss, p.test_loss ?? '', p.test_accuracy ?? ''].join(','),
-    ),
-  ];
+  const csv = [CSV_COLUMNS.join(','), ...s.curve.map((p) => CSV_COLUMNS.map((c) => p[c] ?? '').join(','))];
   writeFileAtomic(join(dir, 'metrics.csv'), `${csv.join('\n')}\n`);
   const { curve: _curve, ...rest } = s;
   writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(rest, null, 2)}\n`);

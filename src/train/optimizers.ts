@@ -28,14 +28,28 @@ export type OptimizerName = (typeof OPTIMIZERS)[number];
 /** K-FAC settings a task may change from the defaults (both K-FAC and Muon-in-K-FAC-metrics use them). */
 export type TaskKfacOptions = Pick<
   KfacOptions,
-  'damping' | 'inverseEvery' | 'inverseWarmup' | 'quadraticStep'
+  | 'damping'
+  | 'adaptDamping'
+  | 'inverseEvery'
+  | 'inverseWarmup'
+  | 'quadraticStep'
+  | 'rule'
+  | 'inverse'
+  | 'decay'
 >;
+
+/** Whether K-FAC's settings use the damped quadratic model (which needs Fisher products per batch). */
+export function usesQuadraticModel(k: TaskKfacOptions): boolean {
+  return (
+    k.rule === 'momentum' || k.rule === 'quadratic' || (k.rule === undefined && k.quadraticStep === true)
+  );
+}
 
 export interface BuiltOptimizer {
   opt: GradientTransformation<unknown>;
   /** Curvature taps the optimizer needs from the model. */
   fisher: 'true' | 'none';
-  /** Whether it needs dᵀFd products (ctx.curvature) on each batch. */
+  /** Whether it needs Fisher products and trial losses on each batch (ctx.curvatureGram, ctx.lossAt). */
   curvature?: boolean;
   /** Who gets which method. */
   table: string;
@@ -46,7 +60,16 @@ export function buildOptimizer(
   lr: number,
   params: ParamDict,
   head: string[],
-  { klClip, kfac: kfacOpts = {} }: { klClip?: number; kfac?: TaskKfacOptions } = {},
+  {
+    klClip,
+    kfac: kfacOpts = {},
+    l2 = 0,
+  }: {
+    klClip?: number;
+    kfac?: TaskKfacOptions;
+    /** η of the objective's ½η‖θ‖² (K-FAC adds it to its damping). */
+    l2?: number;
+  } = {},
 ): BuiltOptimizer {
   if (!(OPTIMIZERS as readonly string[]).includes(name)) {
     throw new UsageError(`unknown optimizer '${name}'; valid optimizers: ${OPTIMIZERS.join(', ')}`);
@@ -83,20 +106,31 @@ export function buildOptimizer(
       // The KL clip (as in kfac-pytorch) keeps early natural-gradient steps from overshooting:
       // MNIST MLP, 1 epoch: lr 0.2 with clip 0.01 reaches 97.6%, lr ≥ 0.15 without it diverges.
       // With the quadratic-model step the KL clip is off: the model sets the step length.
+      // With the quadratic model (rules 'momentum', 'quadratic') the KL clip is off: the model sets
+      // the step length.
       return {
         ...everything(
-          kfac(lr, { klClip: kfacOpts.quadraticStep ? undefined : klClip, ...kfacOpts }),
+          kfac(lr, {
+            klClip: usesQuadraticModel(kfacOpts) || kfacOpts.rule === 'fixed' ? undefined : klClip,
+            ...kfacOpts,
+            l2,
+            lr,
+          }),
           'kfac',
           'true',
         ),
-        curvature: kfacOpts.quadraticStep === true,
+        curvature: usesQuadraticModel(kfacOpts),
       };
     case 'muon-kfac':
       return everything(
         muonKfac(lr, {
           klClip: klClip === undefined ? undefined : { lr, max: klClip },
           ...kfacOpts,
+          // The polar step keeps its KL clip (its model step is not implemented).
+          rule: klClip === undefined ? 'fixed' : 'kl-clip',
+          adaptDamping: false,
           quadraticStep: false,
+          l2,
         }),
         'muon-kfac',
         'true',

@@ -1,0 +1,399 @@
+/**
+ * K-FAC's curvature blocks (MATH.md §7), as kfac-jax arranges them: each block owns the statistics
+ * of one parameter group, their factorisation, and the preconditioning of its gradient.
+ *
+ * - Kronecker blocks (dense layers; conv2d kernels through their patches; embedding tables through
+ *   one-hot inputs): F ≈ Ā ⊗ Γ with Ā = E[a aᵀ] (a bias folded in as a trailing 1) and Γ = E[g gᵀ].
+ *   The step is the Frobenius-type Riesz gradient with V = Ā⁻¹, W = Γ, in factored Tikhonov form
+ *   u = (Γ + γ/π I)⁻¹ G (Ā + πγ I)⁻¹ with γ² = λ + η, or for the polar step the operator-norm dual map
+ *   in the same metrics. On the host (the CPU default) factors are f64 and factorised by
+ *   eigendecomposition (a new λ then needs no new factorisation) or Cholesky; the large products
+ *   (statistics, preconditioning) run in f32. On the device they stay jax-js arrays.
+ * - Diagonal blocks (vector parameters with per-example gradients, e.g. layer-norm gains):
+ *   u = G / (F + γ²), F the average of E[gᵢ²].
+ * A layout maps a stored parameter to the out×in matrix the block sees, and back.
+ */
+import { numpy as np } from '@jax-js/jax';
+import { cholesky } from '../linalg/cholesky.js';
+import { eigh } from '../linalg/eigh.js';
+import { matmul } from '../linalg/gemm.js';
+import { NEWTON_SCHULZ_MUON, newtonSchulzPolar } from '../linalg/matfun.js';
+import { identity, type Matrix, transpose, zeros } from '../linalg/matrix.js';
+import { sgemm } from '../linalg/sgemm.js';
+import { solveLower } from '../linalg/triangular.js';
+import {
+  inverseNewtonSchulz,
+  inverseRootNewton,
+  NumericalError,
+  polarNewtonSchulz,
+} from './matrix-functions.js';
+import type { CurvatureTap, DiagonalTap, ParamDict, Tensor } from './types.js';
+
+/** How a Kronecker block's damped factors are inverted. */
+export type InverseMethod = 'eigh' | 'cholesky' | 'newton-schulz' | 'exact';
+
+export interface BlockSettings {
+  inverse: InverseMethod;
+  /** 'natural' (Riesz gradient) or 'polar' (operator-norm dual map: muon-kfac). */
+  step: 'natural' | 'polar';
+  polarSteps: number;
+}
+
+/** π and the damped factors' diagonal shifts πγ and γ/π for γ² = `damping` (MATH.md §12.12). */
+export function factoredDamping(traceA: number, dimA: number, traceG: number, dimG: number, damping: number) {
+  const pi = traceA > 0 && traceG > 0 ? Math.sqrt(traceA / dimA / (traceG / dimG)) : 1;
+  return { pi, inputShift: pi * Math.sqrt(damping), outputShift: Math.sqrt(damping) / pi };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layouts: stored parameter ↔ the out×in matrix of the map.
+
+/** The parameter group of a Kronecker block: a weight, its bias, and how the weight is stored. */
+export interface KroneckerLayout {
+  weight: string;
+  bias?: string;
+  /** 'dense' out×in; 'conv2d' out×C×kh×kw; 'embedding' stored in×out (a table used as x @ T). */
+  kind: 'dense' | 'conv2d' | 'embedding';
+  /** The stored shape of the weight. */
+  shape: number[];
+}
+
+function asMatrix(layout: KroneckerLayout, w: Tensor): Tensor {
+  if (layout.kind === 'embedding') return w.transpose();
+  if (layout.kind === 'conv2d') return w.reshape([w.shape[0], w.shape[1] * w.shape[2] * w.shape[3]]);
+  return w;
+}
+
+function fromMatrix(layout: KroneckerLayout, U: Tensor): Tensor {
+  return layout.kind === 'embedding' ? U.transpose() : U.reshape(layout.shape);
+}
+
+/** The block's gradient as one out×(in [+1]) matrix, the bias as the last column (consumes grads). */
+function gradientMatrix(layout: KroneckerLayout, grads: ParamDict): Tensor {
+  const g = asMatrix(layout, grads[layout.weight]);
+  if (!layout.bias) return g;
+  return np.concatenate([g, grads[layout.bias].reshape([g.shape[0], 1])], 1);
+}
+
+/** Splits a preconditioned out×(in [+1]) matrix back into the stored parameters (consumes U). */
+function splitUpdate(layout: KroneckerLayout, U: Tensor): ParamDict {
+  if (!layout.bias) return { [layout.weight]: fromMatrix(layout, U) };
+  const [out, cols] = U.shape;
+  return {
+    [layout.weight]: fromMatrix(layout, U.ref.slice([], [0, cols - 1])),
+    [layout.bias]: U.slice([], [cols - 1, cols]).reshape([out]),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host Kronecker block (f64 factors, f32 products).
+
+interface Eig {
+  values: Matrix; // 1×n
+  vectors: Matrix; // n×n, eigenvectors as columns
+}
+
+export interface HostKroneckerState {
+  kind: 'host';
+  A: Matrix;
+  G: Matrix;
+  /** Updates folded into the averages so far (for the debiased weight). */
+  updates: number;
+  /** π at the last refresh. */
+  pi: number;
+  eigA: Eig | null;
+  eigG: Eig | null;
+  /** The preconditioning matrices for `shifts` (inverses, or inverse roots for the polar step). */
+  Ainv: Matrix | null;
+  Ginv: Matrix | null;
+  /** [input shift, output shift] that Ainv and Ginv were built for. */
+  shifts: number[];
+}
+
+/** f32 copies of host matrices for the f32 products (derived data: rebuilt after a resume). */
+const f32Copies = new WeakMap<Matrix, Float32Array>();
+function f32(M: Matrix): Float32Array {
+  let c = f32Copies.get(M);
+  if (!c) f32Copies.set(M, (c = Float32Array.from(M.re)));
+  return c;
+}
+
+function readF32(x: Tensor): Float32Array {
+  return x.dataSync() as Float32Array;
+}
+
+/** (scale)·XᵀX in f64 for X rows×cols in f32 (one f32 product). */
+function gramF32(X: Float32Array, rows: number, cols: number, scale: number): Matrix {
+  const P = sgemm(cols, cols, rows, X, X, true);
+  const M = zeros(cols, cols);
+  for (let k = 0; k < P.length; k++) M.re[k] = P[k] * scale;
+  return M;
+}
+
+/** The layer inputs with a column of ones appended when the layer has a bias (consumes a). */
+function augmentedInputs(a: Tensor, withBias: boolean): { data: Float32Array; rows: number; cols: number } {
+  const [rows, cols] = a.shape;
+  const raw = readF32(a);
+  if (!withBias) return { data: raw, rows, cols };
+  const data = new Float32Array(rows * (cols + 1));
+  for (let r = 0; r < rows; r++) {
+    data.set(raw.subarray(r * cols, (r + 1) * cols), r * (cols + 1));
+    data[r * (cols + 1) + cols] = 1;
+  }
+  return { data, rows, cols: cols + 1 };
+}
+
+function assertFiniteFactor(F: Matrix, what: string): void {
+  for (let k = 0; k < F.re.length; k++)
+    if (!Number.isFinite(F.re[k]))
+      throw new NumericalError(`${what} has NaN or Inf entries (check the loss and the learning rate)`);
+}
+
+function traceOf(M: Matrix): number {
+  let s = 0;
+  for (let i = 0; i < M.rows; i++) s += M.re[i * M.cols + i];
+  return s;
+}
+
+/** Q f(Λ) Qᵀ for an eigendecomposition (one f64 product). */
+function fromEig(e: Eig, f: (v: number) => number): Matrix {
+  const n = e.vectors.rows;
+  const scaled = zeros(n, n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) scaled.re[i * n + j] = e.vectors.re[i * n + j] * f(e.values.re[j]);
+  return matmul(scaled, transpose(e.vectors));
+}
+
+function eigOf(F: Matrix, what: string): Eig {
+  assertFiniteFactor(F, what);
+  const { values, vectors } = eigh(F);
+  // A factor is PSD; rounding can leave tiny negative eigenvalues, which the shift must not meet.
+  const v = zeros(1, values.length);
+  for (let i = 0; i < values.length; i++) v.re[i] = Math.max(values[i], 0);
+  return { values: v, vectors: vectors! };
+}
+
+/** (F + shift·I)⁻¹, or for the polar step L⁻¹ with F + shift·I = LLᵀ, by Cholesky. */
+function choleskyInverse(F: Matrix, shift: number, polar: boolean, what: string): Matrix {
+  assertFiniteFactor(F, what);
+  const n = F.rows;
+  const M = zeros(n, n);
+  M.re.set(F.re);
+  for (let i = 0; i < n; i++) M.re[i * n + i] += shift;
+  let L: Matrix;
+  try {
+    L = cholesky(M, what);
+  } catch (e) {
+    throw new NumericalError(`${(e as Error).message} (increase the damping)`);
+  }
+  const Linv = solveLower(L, identity(n));
+  return polar ? Linv : matmul(transpose(Linv), Linv);
+}
+
+export const hostKronecker = {
+  /** Folds this step's statistics into the averages with weight ε on the old ones (consumes tap). */
+  accumulate(
+    prev: HostKroneckerState | undefined,
+    layout: KroneckerLayout,
+    tap: CurvatureTap,
+    decay: (updates: number) => number,
+  ): HostKroneckerState {
+    const a = augmentedInputs(tap.a, layout.bias !== undefined);
+    const [rowsG, dimG] = tap.g.shape;
+    const A = gramF32(a.data, a.rows, a.cols, (tap.positions ?? 1) / a.rows);
+    const G = gramF32(readF32(tap.g), rowsG, dimG, 1 / rowsG);
+    const updates = (prev?.updates ?? 0) + 1;
+    if (prev) {
+      const e = decay(updates);
+      for (let k = 0; k < A.re.length; k++) A.re[k] = e * prev.A.re[k] + (1 - e) * A.re[k];
+      for (let k = 0; k < G.re.length; k++) G.re[k] = e * prev.G.re[k] + (1 - e) * G.re[k];
+    }
+    return prev
+      ? { ...prev, A, G, updates }
+      : { kind: 'host', A, G, updates, pi: 1, eigA: null, eigG: null, Ainv: null, Ginv: null, shifts: [] };
+  },
+
+  /** New factorisations of the current averages (π from their traces). */
+  refresh(s: HostKroneckerState, name: string, settings: BlockSettings, damping: number): HostKroneckerState {
+    const { pi } = factoredDamping(traceOf(s.A), s.A.rows, traceOf(s.G), s.G.rows, 1);
+    const next: HostKroneckerState = { ...s, pi, Ainv: null, Ginv: null, shifts: [] };
+    if (settings.inverse === 'eigh') {
+      next.eigA = eigOf(s.A, `K-FAC layer ${name}: input factor Ā`);
+      next.eigG = eigOf(s.G, `K-FAC layer ${name}: output factor Γ`);
+    }
+    return hostKronecker.damp(next, name, settings, damping);
+  },
+
+  /** The preconditioning matrices for γ² = damping, rebuilt only when the shifts changed. */
+  damp(s: HostKroneckerState, name: string, settings: BlockSettings, damping: number): HostKroneckerState {
+    const sA = s.pi * Math.sqrt(damping);
+    const sG = Math.sqrt(damping) / s.pi;
+    if (s.Ainv && s.Ginv && s.shifts[0] === sA && s.shifts[1] === sG) return s;
+    const polar = settings.step === 'polar';
+    if (s.eigA && s.eigG) {
+      const f = (shift: number) =>
+        polar ? (v: number) => 1 / Math.sqrt(v + shift) : (v: number) => 1 / (v + shift);
+      return { ...s, Ainv: fromEig(s.eigA, f(sA)), Ginv: fromEig(s.eigG, f(sG)), shifts: [sA, sG] };
+    }
+    return {
+      ...s,
+      Ainv: choleskyInverse(s.A, sA, polar, `K-FAC layer ${name}: damped input factor Ā`),
+      Ginv: choleskyInverse(s.G, sG, polar, `K-FAC layer ${name}: damped output factor Γ`),
+      shifts: [sA, sG],
+    };
+  },
+
+  /** The preconditioned gradient of the block's parameters (consumes their gradients). */
+  precondition(
+    s: HostKroneckerState,
+    layout: KroneckerLayout,
+    grads: ParamDict,
+    settings: BlockSettings,
+  ): ParamDict {
+    const Gm = gradientMatrix(layout, grads);
+    const [out, cols] = Gm.shape;
+    const g = readF32(Gm);
+    let U: Float32Array;
+    if (settings.step === 'natural') {
+      U = sgemm(out, cols, cols, sgemm(out, cols, out, f32(s.Ginv!), g), f32(s.Ainv!));
+    } else {
+      // Symmetric roots S (eigh) or Cholesky inverses L⁻¹: D = S_Γᵀ polar(S_Γ G S_Āᵀ) S_Ā.
+      const G64: Matrix = { rows: out, cols, re: Float64Array.from(g), im: null };
+      const Gt = matmul(matmul(s.Ginv!, G64), transpose(s.Ainv!));
+      const P = newtonSchulzPolar(Gt, { steps: settings.polarSteps, coefficients: NEWTON_SCHULZ_MUON });
+      U = Float32Array.from(matmul(matmul(transpose(s.Ginv!), P), s.Ainv!).re);
+    }
+    return splitUpdate(layout, np.array(U).reshape([out, cols]));
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Device Kronecker block (jax-js arrays; for WebGPU).
+
+export interface DeviceKroneckerState {
+  kind: 'device';
+  A: Tensor;
+  G: Tensor;
+  updates: number;
+  Ainv: Tensor | null;
+  Ginv: Tensor | null;
+  /** The damping the inverses were built for. */
+  damping: number;
+}
+
+function scalar(x: Tensor): number {
+  return (x.dataSync() as Float32Array)[0];
+}
+
+function checkFiniteDevice(x: Tensor, what: string): void {
+  const ok = (np.all(np.isfinite(x.ref)).dataSync() as Uint8Array | Int32Array)[0];
+  if (!ok) throw new NumericalError(`${what} has NaN or Inf entries (check the loss and the learning rate)`);
+}
+
+export const deviceKronecker = {
+  accumulate(
+    prev: DeviceKroneckerState | undefined,
+    layout: KroneckerLayout,
+    tap: CurvatureTap,
+    decay: (updates: number) => number,
+  ): DeviceKroneckerState {
+    const a = layout.bias ? np.concatenate([tap.a, np.ones([tap.a.shape[0], 1])], 1) : tap.a;
+    const rows = a.shape[0];
+    // Convolutions: Ā = E_examples[Σ_positions a aᵀ] (KFC), i.e. rows·T / rows.
+    const Anew = np.matmul(a.ref.transpose(), a).mul((tap.positions ?? 1) / rows);
+    const Gnew = np.matmul(tap.g.ref.transpose(), tap.g).div(rows);
+    const updates = (prev?.updates ?? 0) + 1;
+    if (!prev)
+      return { kind: 'device', A: Anew, G: Gnew, updates, Ainv: null, Ginv: null, damping: Number.NaN };
+    const e = decay(updates);
+    return { ...prev, A: prev.A.mul(e).add(Anew.mul(1 - e)), G: prev.G.mul(e).add(Gnew.mul(1 - e)), updates };
+  },
+
+  refresh(
+    s: DeviceKroneckerState,
+    name: string,
+    settings: BlockSettings,
+    damping: number,
+  ): DeviceKroneckerState {
+    checkFiniteDevice(s.A, `layer ${name}: input factor Ā`);
+    checkFiniteDevice(s.G, `layer ${name}: output-gradient factor Γ`);
+    const { inputShift, outputShift } = factoredDamping(
+      scalar(np.trace(s.A.ref)),
+      s.A.shape[0],
+      scalar(np.trace(s.G.ref)),
+      s.G.shape[0],
+      damping,
+    );
+    const make = (F: Tensor, shift: number, prev: Tensor | null, which: string): Tensor => {
+      const M = F.ref.add(np.eye(F.shape[0]).mul(shift));
+      if (settings.step === 'polar') {
+        prev?.dispose();
+        return inverseRootNewton(M, 2, { name: `K-FAC layer ${name}: ${which}` });
+      }
+      if (settings.inverse === 'newton-schulz') return inverseNewtonSchulz(M, { start: prev ?? undefined });
+      prev?.dispose();
+      return np.linalg.inv(M);
+    };
+    return {
+      ...s,
+      Ainv: make(s.A, inputShift, s.Ainv, 'input factor'),
+      Ginv: make(s.G, outputShift, s.Ginv, 'output factor'),
+      damping,
+    };
+  },
+
+  /** A new damping needs new inverses on the device (no eigendecomposition there). */
+  damp(
+    s: DeviceKroneckerState,
+    name: string,
+    settings: BlockSettings,
+    damping: number,
+  ): DeviceKroneckerState {
+    return s.Ainv && s.Ginv && s.damping === damping
+      ? s
+      : deviceKronecker.refresh(s, name, settings, damping);
+  },
+
+  precondition(
+    s: DeviceKroneckerState,
+    layout: KroneckerLayout,
+    grads: ParamDict,
+    settings: BlockSettings,
+  ): ParamDict {
+    const Gm = gradientMatrix(layout, grads);
+    let U = np.matmul(np.matmul(s.Ginv!.ref, Gm.ref), s.Ainv!.ref);
+    if (settings.step === 'polar') {
+      // Ginv, Ainv are symmetric S = (damped factor)^{−1/2}: D = S_Γ polar(S_Γ G S_Ā) S_Ā.
+      U = np.matmul(np.matmul(s.Ginv!.ref, polarNewtonSchulz(U, settings.polarSteps)), s.Ainv!.ref);
+    }
+    Gm.dispose();
+    return splitUpdate(layout, U);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Diagonal block.
+
+export interface DiagonalState {
+  kind: 'diagonal';
+  F: Tensor;
+  updates: number;
+}
+
+export const diagonalBlock = {
+  accumulate(
+    prev: DiagonalState | undefined,
+    tap: DiagonalTap,
+    decay: (updates: number) => number,
+  ): DiagonalState {
+    const Fnew = np.mean(np.square(tap.perExample), 0);
+    const updates = (prev?.updates ?? 0) + 1;
+    if (!prev) return { kind: 'diagonal', F: Fnew, updates };
+    const e = decay(updates);
+    return { kind: 'diagonal', F: prev.F.mul(e).add(Fnew.mul(1 - e)), updates };
+  },
+  /** u = G/(F + γ²) (consumes the gradient, borrows the state). */
+  precondition(s: DiagonalState, g: Tensor, damping: number): Tensor {
+    return g.div(s.F.ref.add(damping));
+  },
+};
