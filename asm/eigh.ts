@@ -206,3 +206,146 @@ export function sytrd(n: i32, a: usize, d: usize, e: usize, tau: usize, work: us
   }
   st(d, n - 1, load<f64>(a + <usize>(n - 1) * rowBytes + (<usize>(n - 1) << 3)));
 }
+
+// ---- divide and conquer: the secular equation -------------------------------------------------
+
+const EPS: f64 = 2.220446049250313e-16;
+
+@inline function ldi(p: usize, i: i32): i32 {
+  return load<i32>(p + (<usize>i << 2));
+}
+
+/**
+ * Roots of 1/ρ + Σᵢ ζᵢ²/(δᵢ − λ) = 0 for the k ≥ 2 strictly ascending poles δ (`dd`) and nonzero ζ
+ * (`zz`), ρ > 0: root j lies in (δⱼ, δⱼ₊₁), the last in (δ_{k−1}, δ_{k−1} + ρ‖ζ‖²]. Root j is returned
+ * as origin index org[j] (i32) and offset off[j], λⱼ = δ[org[j]] + off[j], the origin being the nearer
+ * pole so that δᵢ − λⱼ = (δᵢ − δ_org) − off is accurate. Each step models ψ (poles up to the split)
+ * and φ (beyond) with one pole each at the poles bracketing the root and solves the model exactly,
+ * inside a bisection bracket. `sh` is k f64 of scratch.
+ */
+export function secular(k: i32, dd: usize, zz: usize, rho: f64, sh: usize, org: usize, off: usize): void {
+  const rinv = 1.0 / rho;
+  let zz2: f64 = 0;
+  for (let i: i32 = 0; i < k; i++) zz2 += ld(zz, i) * ld(zz, i);
+  for (let j: i32 = 0; j < k; j++) {
+    let o: i32;
+    let lo: f64;
+    let hi: f64;
+    let tau: f64;
+    let sp: i32;
+    if (j < k - 1) {
+      const dj = ld(dd, j);
+      const mid = (ld(dd, j + 1) - dj) / 2;
+      let g = rinv;
+      for (let i: i32 = 0; i < k; i++) {
+        const z = ld(zz, i);
+        g += (z * z) / (ld(dd, i) - dj - mid);
+      }
+      if (g >= 0) {
+        o = j;
+        lo = 0;
+        hi = mid;
+        tau = mid;
+      } else {
+        o = j + 1;
+        lo = -mid;
+        tau = -mid;
+        hi = 0;
+      }
+      sp = j;
+    } else {
+      o = k - 1;
+      lo = 0;
+      hi = rho * zz2;
+      tau = hi;
+      sp = k - 2;
+    }
+    const dor = ld(dd, o);
+    for (let i: i32 = 0; i < k; i++) st(sh, i, ld(dd, i) - dor);
+    for (let it: i32 = 0; it < 200; it++) {
+      let psi: f64 = 0;
+      let dpsi: f64 = 0;
+      let phi: f64 = 0;
+      let dphi: f64 = 0;
+      for (let i: i32 = 0; i <= sp; i++) {
+        const z = ld(zz, i);
+        const r = z / (ld(sh, i) - tau);
+        psi += z * r;
+        dpsi += r * r;
+      }
+      for (let i: i32 = sp + 1; i < k; i++) {
+        const z = ld(zz, i);
+        const r = z / (ld(sh, i) - tau);
+        phi += z * r;
+        dphi += r * r;
+      }
+      const g = rinv + psi + phi;
+      const bound = 8 * EPS * (rinv + abs(psi) + abs(phi)) + EPS * abs(tau) * (dpsi + dphi);
+      if (abs(g) <= bound) break;
+      if (g < 0) lo = tau;
+      else hi = tau;
+      // Model c + P/(a − s) + Q/(b − s), a and b the bracketing poles relative to τ.
+      const a = ld(sh, sp) - tau;
+      const b = ld(sh, sp + 1) - tau;
+      const P = dpsi * a * a;
+      const Q = dphi * b * b;
+      const c = rinv + psi - P / a + phi - Q / b;
+      const B = c * (a + b) + P + Q;
+      const C = a * b * g;
+      let next: f64;
+      if (c == 0) next = tau + C / B;
+      else {
+        const root = sqrt(max(0.0, B * B - 4 * c * C));
+        const q = B >= 0 ? (B + root) / 2 : (B - root) / 2;
+        next = tau + C / q;
+        if (!(next > lo && next < hi)) next = tau + q / c;
+      }
+      if (!(next > lo && next < hi)) next = (lo + hi) / 2;
+      if (next == tau) break;
+      tau = next;
+    }
+    store<i32>(org + (<usize>j << 2), o);
+    st(off, j, tau);
+  }
+}
+
+/**
+ * The eigenvectors of diag(δ) + ρ ζ̂ ζ̂ᵀ for the roots from `secular`, with ζ̂ recomputed from the
+ * roots (Gu–Eisenstat: the roots are then exact for ζ̂ and the vectors orthogonal to working
+ * precision, however close the roots): column j of the k×k `u` is ζ̂ᵢ/(δᵢ − λⱼ) normalised, and its
+ * row i is stored at row pos[i] (i32). `zhat` and `norms` are k f64 of scratch each.
+ */
+export function secularVectors(
+  k: i32, dd: usize, zz: usize, rho: f64, org: usize, off: usize, pos: usize, u: usize, zhat: usize, norms: usize,
+): void {
+  for (let i: i32 = 0; i < k; i++) {
+    const di = ld(dd, i);
+    // δᵢ − λⱼ = (δᵢ − δ_org(j)) − off(j)
+    let w = -(di - ld(dd, ldi(org, k - 1)) - ld(off, k - 1)) / rho;
+    for (let j: i32 = 0; j < i; j++) w *= (di - ld(dd, ldi(org, j)) - ld(off, j)) / (di - ld(dd, j));
+    for (let j: i32 = i; j < k - 1; j++) w *= -(di - ld(dd, ldi(org, j)) - ld(off, j)) / (ld(dd, j + 1) - di);
+    const s: f64 = ld(zz, i) >= 0 ? 1 : -1;
+    st(zhat, i, s * sqrt(w));
+  }
+  memory.fill(norms, 0, <usize>k << 3);
+  for (let i: i32 = 0; i < k; i++) {
+    const row = u + ((<usize>ldi(pos, i) * <usize>k) << 3);
+    const di = ld(dd, i);
+    const zi = ld(zhat, i);
+    for (let j: i32 = 0; j < k; j++) {
+      const x = zi / (di - ld(dd, ldi(org, j)) - ld(off, j));
+      st(row, j, x);
+      st(norms, j, ld(norms, j) + x * x);
+    }
+  }
+  for (let j: i32 = 0; j < k; j++) st(norms, j, 1.0 / sqrt(ld(norms, j)));
+  for (let r: i32 = 0; r < k; r++) {
+    const row = u + ((<usize>r * <usize>k) << 3);
+    let j: i32 = 0;
+    for (; j + 1 < k; j += 2) {
+      const p = row + (<usize>j << 3);
+      v128.store(p, f64x2.mul(v128.load(p), v128.load(norms + (<usize>j << 3))));
+    }
+    for (; j < k; j++) st(row, j, ld(row, j) * ld(norms, j));
+  }
+}

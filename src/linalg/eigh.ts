@@ -359,7 +359,7 @@ function eighRealWasm(A: Matrix, wantVectors: boolean): EighResult | null {
   const pad = (v: number) => Math.ceil(v / 8) * 8; // keep every buffer 64-byte aligned
   const nn = pad(n * n);
   const vec = pad(n);
-  const doubles = wantVectors ? 4 * nn + 7 * vec + 4 * pad(nb * n) + 2 * pad(nb * nb) : nn + 7 * vec;
+  const doubles = wantVectors ? 4 * nn + 15 * vec + 4 * pad(nb * n) + 2 * pad(nb * nb) : nn + 7 * vec;
   const arena = wasmArena(doubles * 8);
   if (!arena) return null;
   const H = arena.f64;
@@ -375,7 +375,7 @@ function eighRealWasm(A: Matrix, wantVectors: boolean): EighResult | null {
   const tauOff = take(n);
   const workOff = take(4 * n);
   H.set(A.re, aOff);
-  arena.sytrd(n, aOff * 8, dOff * 8, eOff * 8, tauOff * 8, workOff * 8);
+  arena.eigh.sytrd(n, aOff * 8, dOff * 8, eOff * 8, tauOff * 8, workOff * 8);
   const d = H.slice(dOff, dOff + n);
   const e = new Float64Array(n);
   e.set(H.subarray(eOff, eOff + n - 1));
@@ -393,6 +393,7 @@ function eighRealWasm(A: Matrix, wantVectors: boolean): EighResult | null {
     a: aOff,
     tau: tauOff,
     bt: take(4 * nb * n + 2 * nb * nb),
+    sec: take(8 * n),
   };
   H.fill(0, ws.z, ws.z + n * n);
   // Cuppen's method on T / ‖T‖_max (deflation tolerances are absolute, as in dstedc).
@@ -437,6 +438,8 @@ interface Workspace {
   tau: number;
   /** Back-transformation scratch. */
   bt: number;
+  /** Secular-equation scratch: 8 vectors of n f64 (the i32 vectors use half of theirs). */
+  sec: number;
 }
 
 /** Eigen-decomposes T[o:o+m, o:o+m] (d, e in place) into the diagonal block z[o:o+m, o:o+m]. */
@@ -538,53 +541,31 @@ function merge(ws: Workspace, d: Float64Array, o: number, n1: number, m: number,
     D[j] += rho * z[j] * z[j];
     return;
   }
-  // Secular equation 1/ρ + Σ ζᵢ²/(δᵢ − λ) = 0 on the kept (strictly ascending) δ.
-  const dd = Float64Array.from(kept, (j) => D[j]);
-  const zz = Float64Array.from(kept, (j) => z[j]);
-  const org = new Int32Array(k);
-  const off = new Float64Array(k);
-  const shifted = new Float64Array(k);
-  for (let j = 0; j < k; j++) secularRoot(dd, zz, rho, j, shifted, org, off);
-  // Gu–Eisenstat: the ζ̂ for which the computed roots are exact; then vectors ζ̂ᵢ / (δᵢ − λⱼ).
-  const gap = (i: number, j: number) => dd[i] - dd[org[j]] - off[j]; // δᵢ − λⱼ, accurately
-  const zhat = new Float64Array(k);
-  for (let i = 0; i < k; i++) {
-    let w = -gap(i, k - 1) / rho;
-    for (let j = 0; j < i; j++) w *= gap(i, j) / (dd[i] - dd[j]);
-    for (let j = i; j < k - 1; j++) w *= -gap(i, j) / (dd[j + 1] - dd[i]);
-    zhat[i] = Math.sign(zz[i]) * Math.sqrt(w);
-  }
-  // Rows of U ordered by kind (Q₁-only, mixed, Q₂-only) so each half of z is one GEMM.
-  const pos = new Int32Array(k);
+  // Secular equation 1/ρ + Σ ζᵢ²/(δᵢ − λ) = 0 on the kept (strictly ascending) δ, in Wasm; rows of U
+  // ordered by kind (Q₁-only, mixed, Q₂-only) so that each half of z is one GEMM.
   let kA = 0;
   let kB = 0;
-  for (let i = 0; i < k; i++) {
-    const t = kind[kept[i]];
-    if (t === 1) kA++;
-    else if (t === 3) kB++;
+  for (const j of kept) {
+    if (kind[j] === 1) kA++;
+    else if (kind[j] === 3) kB++;
   }
   const fill = [0, 0, kA + kB, kA]; // next slot for kinds 1, 2, 3
   const colAt = new Int32Array(k);
+  const s = ws.sec;
+  const [dd, zz, sh, org, off, pos, zhat, norms] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => s + i * n);
+  const I32 = new Int32Array(H.buffer);
   for (let i = 0; i < k; i++) {
-    const t = kind[kept[i]];
-    pos[i] = fill[t]++;
-    colAt[pos[i]] = kept[i];
+    const j = kept[i];
+    H[dd + i] = D[j];
+    H[zz + i] = z[j];
+    const p = fill[kind[j]]++;
+    I32[pos * 2 + i] = p;
+    colAt[p] = j;
   }
   const U = ws.u;
-  const norms = new Float64Array(k);
-  for (let i = 0; i < k; i++) {
-    const row = U + pos[i] * k;
-    for (let j = 0; j < k; j++) {
-      const x = zhat[i] / gap(i, j);
-      H[row + j] = x;
-      norms[j] += x * x;
-    }
-  }
-  for (let j = 0; j < k; j++) norms[j] = 1 / Math.sqrt(norms[j]);
-  for (let r = 0; r < k; r++) {
-    const row = U + r * k;
-    for (let j = 0; j < k; j++) H[row + j] *= norms[j];
-  }
+  const x = ws.arena.eigh;
+  x.secular(k, dd * 8, zz * 8, rho, sh * 8, org * 8, off * 8);
+  x.secularVectors(k, dd * 8, zz * 8, rho, org * 8, off * 8, pos * 8, U * 8, zhat * 8, norms * 8);
   // Gather the columns the products need, then overwrite the block.
   const kAB = kA + kB;
   const kBC = k - kA;
@@ -617,98 +598,8 @@ function merge(ws: Workspace, d: Float64Array, o: number, n1: number, m: number,
     for (let t = 0; t < nd; t++) H[dst + t] = H[src + t];
   }
   const deflatedValues = dropped.map((j) => D[j]);
-  for (let j = 0; j < k; j++) D[j] = dd[org[j]] + off[j];
+  for (let j = 0; j < k; j++) D[j] = H[dd + I32[org * 2 + j]] + H[off + j];
   for (let t = 0; t < nd; t++) D[k + t] = deflatedValues[t];
-}
-
-/**
- * Root j of 1/ρ + Σᵢ ζᵢ²/(δᵢ − λ) = 0 (δ strictly ascending, ρ > 0, ζᵢ ≠ 0): λⱼ ∈ (δⱼ, δⱼ₊₁), the last
- * in (δ_{k−1}, δ_{k−1} + ρ‖ζ‖²]. Stored as λⱼ = δ[org[j]] + off[j] with the origin the nearer pole, so
- * that δᵢ − λⱼ is accurate. Each step fits ψ (poles up to the split) and φ (beyond it) with one pole
- * each at the two poles bracketing the root and solves that model exactly (quadratic convergence),
- * inside a bisection bracket.
- */
-function secularRoot(
-  dd: Float64Array,
-  zz: Float64Array,
-  rho: number,
-  j: number,
-  sh: Float64Array,
-  org: Int32Array,
-  off: Float64Array,
-): void {
-  const k = dd.length;
-  const rinv = 1 / rho;
-  let o: number;
-  let lo: number;
-  let hi: number;
-  let tau: number;
-  let sp: number;
-  if (j < k - 1) {
-    const mid = (dd[j + 1] - dd[j]) / 2;
-    let g = rinv;
-    for (let i = 0; i < k; i++) g += (zz[i] * zz[i]) / (dd[i] - dd[j] - mid);
-    if (g >= 0) {
-      o = j;
-      lo = 0;
-      hi = tau = mid;
-    } else {
-      o = j + 1;
-      lo = tau = -mid;
-      hi = 0;
-    }
-    sp = j;
-  } else {
-    let zz2 = 0;
-    for (let i = 0; i < k; i++) zz2 += zz[i] * zz[i];
-    o = k - 1;
-    lo = 0;
-    hi = tau = rho * zz2;
-    sp = k - 2;
-  }
-  for (let i = 0; i < k; i++) sh[i] = dd[i] - dd[o];
-  for (let it = 0; it < 200; it++) {
-    let psi = 0;
-    let dpsi = 0;
-    let phi = 0;
-    let dphi = 0;
-    for (let i = 0; i <= sp; i++) {
-      const r = zz[i] / (sh[i] - tau);
-      psi += zz[i] * r;
-      dpsi += r * r;
-    }
-    for (let i = sp + 1; i < k; i++) {
-      const r = zz[i] / (sh[i] - tau);
-      phi += zz[i] * r;
-      dphi += r * r;
-    }
-    const g = rinv + psi + phi;
-    const bound = 8 * EPS * (rinv + Math.abs(psi) + Math.abs(phi)) + EPS * Math.abs(tau) * (dpsi + dphi);
-    if (Math.abs(g) <= bound) break;
-    if (g < 0) lo = tau;
-    else hi = tau;
-    // Model c + P/(a − s) + Q/(b − s) with a, b the bracketing poles relative to τ; solve for s.
-    const a = sh[sp] - tau;
-    const b = sh[sp + 1] - tau;
-    const P = dpsi * a * a;
-    const Q = dphi * b * b;
-    const c = rinv + psi - P / a + phi - Q / b;
-    const B = c * (a + b) + P + Q;
-    const C = a * b * g;
-    let next: number;
-    if (c === 0) next = tau + C / B;
-    else {
-      const root = Math.sqrt(Math.max(0, B * B - 4 * c * C));
-      const q = B >= 0 ? (B + root) / 2 : (B - root) / 2;
-      next = tau + C / q;
-      if (!(next > lo && next < hi)) next = tau + q / c;
-    }
-    if (!(next > lo && next < hi)) next = (lo + hi) / 2;
-    if (next === tau) break;
-    tau = next;
-  }
-  org[j] = o;
-  off[j] = tau;
 }
 
 /** z ← Q z with Q = H₀ H₁ ⋯ H_{n−3}, applied a block of reflectors at a time as I − V T Vᵀ. */

@@ -247,6 +247,19 @@ function copyIn(
 
 interface EighExports {
   sytrd(n: number, a: number, d: number, e: number, tau: number, work: number): void;
+  secular(k: number, dd: number, zz: number, rho: number, sh: number, org: number, off: number): void;
+  secularVectors(
+    k: number,
+    dd: number,
+    zz: number,
+    rho: number,
+    org: number,
+    off: number,
+    pos: number,
+    u: number,
+    zhat: number,
+    norms: number,
+  ): void;
   eighHeapBase(): number;
 }
 
@@ -291,8 +304,8 @@ export interface WasmArena {
     alpha?: number,
     transA?: boolean,
   ): void;
-  /** Householder tridiagonalisation in Wasm (asm/eigh.ts `sytrd`); pointers are bytes. */
-  sytrd(n: number, a: number, d: number, e: number, tau: number, work: number): void;
+  /** The eigensolver's kernels (asm/eigh.ts: `sytrd`, `secular`, `secularVectors`); pointers are bytes. */
+  eigh: Pick<EighExports, 'sytrd' | 'secular' | 'secularVectors'>;
 }
 
 /** An arena of `bytes` bytes, or null when the Wasm path is off or unavailable (or too small a memory). */
@@ -351,5 +364,5 @@ export function wasmArena(bytes: number): WasmArena | null {
     r!.wait();
     if (failure) throw failure;
   };
-  return { f64: new Float64Array(memory.buffer), base, gemm, sytrd: eig.sytrd };
+  return { f64: new Float64Array(memory.buffer), base, gemm, eigh: eig };
 }
