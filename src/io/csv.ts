@@ -36,7 +36,7 @@ function parseEntry(tok: string): { re: number; im: number } | null {
 
 /** Growable f64 storage for the entries, within the allocation limit. */
 class Entries {
-  re = new Float64Array(64);
+  re = new Float64Array(16);
   im: Float64Array | null = null;
   length = 0;
   constructor(
@@ -44,18 +44,22 @@ class Entries {
     private readonly limit: number,
   ) {}
   push(v: { re: number; im: number }, where: string): void {
-    if (this.length === this.re.length) this.grow(where);
-    if (v.im !== 0 && !this.im) {
-      checkBytes(this.file, `${this.length + 1} complex entries (${where})`, this.re.length * 16, this.limit);
-      this.im = new Float64Array(this.re.length);
-    }
+    const complex = this.im !== null || v.im !== 0;
+    const need = (this.length + 1) * (complex ? 16 : 8);
+    if (need > this.limit)
+      checkBytes(
+        this.file,
+        `${this.length + 1} ${complex ? 'complex ' : ''}entries (${where})`,
+        need,
+        this.limit,
+      );
+    if (this.length === this.re.length) this.grow(complex ? 16 : 8);
+    if (complex && !this.im) this.im = new Float64Array(this.re.length);
     this.re[this.length] = v.re;
     if (this.im) this.im[this.length] = v.im;
     this.length++;
   }
-  private grow(where: string): void {
-    const perEntry = this.im ? 16 : 8;
-    checkBytes(this.file, `${this.length + 1} entries (${where})`, (this.length + 1) * perEntry, this.limit);
+  private grow(perEntry: number): void {
     // Double, but never past the limit, so the cap bounds the memory actually taken.
     const cap = Math.max(this.length + 1, Math.min(this.re.length * 2, Math.floor(this.limit / perEntry)));
     const re = new Float64Array(cap);

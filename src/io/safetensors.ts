@@ -21,7 +21,8 @@ export function serializeSafetensors(
   tensors: Record<string, SafeTensor>,
   metadata: Record<string, string> = {},
 ): Uint8Array {
-  const header: Record<string, unknown> = { __metadata__: metadata };
+  // No prototype: a tensor named '__proto__' must become a key, not replace the prototype.
+  const header: Record<string, unknown> = Object.assign(Object.create(null), { __metadata__: metadata });
   let offset = 0;
   const names = Object.keys(tensors).sort();
   for (const name of names) {
