@@ -2,7 +2,7 @@
  * bench/eigh — the real symmetric eigendecomposition with vectors (K-FAC's factor sizes): riesz's
  * TypeScript path (Householder + QL with accumulated rotations), its WebAssembly path (fused SIMD
  * reduction, divide and conquer, GEMM back-transformation) on 1 and 2 threads, and NumPy's
- * `numpy.linalg.eigh` (LAPACK dsyevd, one BLAS thread) when python3 has NumPy. Seconds, min and median,
+ * `numpy.linalg.eigh` (LAPACK dsyevd, one BLAS thread) when python3 has NumPy. Milliseconds, min and median,
  * with the accuracy of the Wasm result: ‖AZ − ZΛ‖_F/‖A‖_F and ‖ZᵀZ − I‖_F.
  *
  * usage:
@@ -77,12 +77,12 @@ function accuracy(A: Matrix, values: Float64Array, Z: Matrix): [number, number] 
 }
 
 const f = (t: { min: number; median: number } | null) =>
-  t ? `${t.min.toFixed(3)}/${t.median.toFixed(3)}`.padStart(13) : '            —';
+  t ? `${(t.min * 1e3).toFixed(1)}/${(t.median * 1e3).toFixed(1)}`.padStart(15) : '              —';
 console.log(
-  `bench/eigh — real symmetric eigh with vectors, seconds min/median (${repeats} runs; TS ${tsRepeats})\n`,
+  `bench/eigh — real symmetric eigh with vectors, ms min/median (${repeats} runs; TS ${tsRepeats})\n`,
 );
 console.log(
-  '     n        TS path    Wasm 1 thr    Wasm 2 thr   NumPy 1 thr  TS/Wasm1  Wasm1/NumPy   residual  orthogonality',
+  '     n          TS path      Wasm 1 thr      Wasm 2 thr     NumPy 1 thr  TS/Wasm1  Wasm1/NumPy   residual  orthogonality',
 );
 for (const n of sizes) {
   const A = symmetric(n);
