@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { ParseError } from '../errors.js';
+import { ParseError, SizeLimitError } from '../errors.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { parseCsv } from './csv.js';
-import { checkBytes, maxBytesOf, type ReadOptions } from './limits.js';
+import { maxBytesOf, RAISE_MAX_BYTES, type ReadOptions } from './limits.js';
 import { parseMatrixMarket } from './mtx.js';
 import { MAX_NPY_HEADER_BYTES, type ParsedArray, parseNpy, serializeNpy } from './npy.js';
 
@@ -20,11 +20,12 @@ export const MATRIX_EXTENSIONS = ['.npy', '.mtx', '.csv', '.txt'] as const;
 const READ_CHUNK = 2 ** 30;
 
 /**
- * Reads a whole regular file into memory, refusing one larger than `limit` bytes before reading.
- * Special files (FIFOs, devices, folders) are refused: reading them could block or never end.
+ * Reads a whole regular file into memory, refusing one larger than `limit` (+ `slack`, room for a
+ * header) bytes before reading. Special files (FIFOs, devices, folders) are refused: reading them
+ * could block or never end.
  * @throws ParseError naming the file (missing, unreadable, not a regular file); SizeLimitError.
  */
-export function readFileBounded(path: string, limit: number): Uint8Array {
+export function readFileBounded(path: string, limit: number, slack = 0): Uint8Array {
   const failed = (e: unknown): never => {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ParseError(path, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(e)})`);
@@ -38,7 +39,7 @@ export function readFileBounded(path: string, limit: number): Uint8Array {
     if (e instanceof ParseError) throw e;
     failed(e);
   }
-  checkBytes(path, `reading the file (${size} bytes)`, size, limit);
+  if (size > limit + slack) throw new SizeLimitError(path, 'the file', size, limit, RAISE_MAX_BYTES);
   let buf: Buffer;
   try {
     buf = Buffer.allocUnsafe(size);
@@ -80,7 +81,7 @@ export function readMatrixFile(path: string, options?: ReadOptions): ParsedArray
   }
   const limit = maxBytesOf(options);
   // A .npy file is its data plus a header; allow the header on top of a data size at the limit.
-  const bytes = readFileBounded(path, ext === '.npy' ? limit + 12 + MAX_NPY_HEADER_BYTES : limit);
+  const bytes = readFileBounded(path, limit, ext === '.npy' ? 12 + MAX_NPY_HEADER_BYTES : 0);
   const opts = { maxBytes: limit };
   if (ext === '.npy') return parseNpy(bytes, path, opts);
   const matrix = ext === '.mtx' ? parseMatrixMarket(bytes, path, opts) : parseCsv(bytes, path, opts);

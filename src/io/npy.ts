@@ -97,7 +97,7 @@ function parseHeader(text: string, file: string): Header {
     const key = str();
     expect(':');
     ws();
-    if (key in seen) fail(`key '${key}' repeated`);
+    if (Object.hasOwn(seen, key)) fail(`key ${show(key)} repeated`);
     if (key === 'descr') {
       if (text[p] === '[')
         throw new ParseError(file, 'structured dtypes are not supported (expected f4, f8, c8 or c16)');
@@ -183,7 +183,7 @@ export function parseNpy(bytes: Uint8Array, file = '<npy>', options?: ReadOption
   if (code === 'O') {
     throw new ParseError(
       file,
-      `object arrays ('${header.descr}') are refused: they hold pickled Python objects, which riesz never loads`,
+      `object arrays (${show(header.descr)}) are refused: they hold pickled Python objects, which riesz never loads`,
     );
   }
   const dtype = Object.hasOwn(DTYPES, code) ? DTYPES[code] : undefined;

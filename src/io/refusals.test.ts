@@ -2,6 +2,7 @@
  * The readers' guarantees for hostile or broken files: each refusal is a ParseError (or its
  * SizeLimitError subclass) that names the file, raised before any large allocation.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -255,6 +256,7 @@ describe('safetensors refusals', () => {
     expect(() => parseSafetensors(big, 'h.safetensors', { maxHeaderBytes: 1024 })).toThrow(
       /up to 1024 bytes/,
     );
+    expect(() => parseSafetensors(big, 'h.safetensors', { maxHeaderBytes: 1.5 })).toThrow(UsageError);
   });
   it('refuses deep nesting before JSON.parse', () => {
     expect(() => parseSafetensors(new Uint8Array(0), 'x')).toThrow(/truncated/);
@@ -345,7 +347,7 @@ describe('file refusals', () => {
     const path = join(dir, 'big.csv');
     writeFileSync(path, '1,2,3,4\n'.repeat(100));
     expect(() => readMatrixFile(path, { maxBytes: 100 })).toThrow(
-      /big\.csv: reading the file \(800 bytes\) needs 800 bytes, over riesz's limit of 100 bytes/,
+      /big\.csv: the file needs 800 bytes, over riesz's limit of 100 bytes per array; raise it/,
     );
     expect(readMatrixFile(path).matrix.rows).toBe(100);
   });
@@ -353,5 +355,15 @@ describe('file refusals', () => {
     const dir = mkdtempSync(join(tmpdir(), 'riesz-limit-'));
     mkdirSync(join(dir, 'folder.csv'));
     expect(() => readMatrixFile(join(dir, 'folder.csv'))).toThrow(/folder\.csv: not a regular file/);
+  });
+  it('refuses a FIFO without blocking on it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'riesz-limit-'));
+    const fifo = join(dir, 'pipe.npy');
+    try {
+      execFileSync('mkfifo', [fifo]);
+    } catch {
+      return; // no mkfifo on this platform
+    }
+    expect(() => readMatrixFile(fifo)).toThrow(/pipe\.npy: not a regular file/);
   });
 });

@@ -3,7 +3,7 @@
  * each tensor's name to {dtype, shape, data_offsets} (plus an optional "__metadata__" map of
  * strings), then the raw little-endian tensor bytes.
  */
-import { ParseError } from '../errors.js';
+import { ParseError, UsageError } from '../errors.js';
 import { checkBytes, maxBytesOf, type ReadOptions, show } from './limits.js';
 
 export type SafeDtype = 'F32' | 'F64' | 'I32';
@@ -17,6 +17,7 @@ export interface SafeTensor {
 
 const BYTES: Record<SafeDtype, number> = { F32: 4, F64: 8, I32: 4 };
 
+/** The bytes of a safetensors file: tensors in name order, data 8-byte aligned, with `metadata`. */
 export function serializeSafetensors(
   tensors: Record<string, SafeTensor>,
   metadata: Record<string, string> = {},
@@ -115,6 +116,8 @@ export function parseSafetensors(
 ): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> } {
   const limit = maxBytesOf(options);
   const maxHeader = options?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+  if (!Number.isSafeInteger(maxHeader) || maxHeader <= 0)
+    throw new UsageError(`maxHeaderBytes must be a positive whole number of bytes, got ${maxHeader}`);
   if (bytes.length < 8) throw new ParseError(file, 'truncated: no header length');
   const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n64 > BigInt(maxHeader)) {
