@@ -321,7 +321,11 @@ export function wasmArena(bytes: number): WasmArena | null {
   const pw = align(Math.max(x.heapBase(), eig.eighHeapBase()));
   const base = align(pw + threads * workBytes);
   if (base + bytes > 65536 * PAGE) return null;
-  ensureBytes(memory, base + bytes);
+  try {
+    ensureBytes(memory, base + bytes);
+  } catch {
+    return null; // the host refused to grow the memory: callers take their TypeScript path
+  }
   const gemm: WasmArena['gemm'] = (m, n, k, pa, lda, pb, ldb, pc, ldc, alpha = 1, transA = false) => {
     if (m <= 0 || n <= 0 || k <= 0) return;
     const ta = transA ? 1 : 0;
