@@ -50,6 +50,6 @@ describe('fuzzing checkpoints', () => {
       writeFileSync(path, b);
       return loadCheckpoint(path, opts);
     });
-    return check(mutated(seeds), read, 300);
+    return check(mutated(seeds), read, 300, 0.2);
   });
 });

@@ -7,10 +7,13 @@
 import fc from 'fast-check';
 import { RieszError } from '../../src/errors.js';
 
-/** Number of cases per property: the given default, or FUZZ_RUNS when set (`npm run fuzz`). */
-export function runs(defaultRuns: number): number {
+/**
+ * Number of cases for a property: the given default, or FUZZ_RUNS × `share` when FUZZ_RUNS is set
+ * (`npm run fuzz`); a share below 1 keeps slow properties (ones that write files) in proportion.
+ */
+export function runs(defaultRuns: number, share = 1): number {
   const env = Number(process.env.FUZZ_RUNS);
-  return Number.isFinite(env) && env > 0 ? Math.floor(env) : defaultRuns;
+  return Number.isFinite(env) && env > 0 ? Math.max(1, Math.floor(env * share)) : defaultRuns;
 }
 
 /** A test timeout that catches a hang: one minute in CI, half an hour for `npm run fuzz`. */
@@ -20,15 +23,16 @@ export const TIMEOUT = process.env.FUZZ_RUNS ? 30 * 60_000 : 60_000;
 const CHUNK = 5000;
 
 /**
- * Asserts `prop` on `runs(defaultRuns)` cases of `arb`, in chunks of 5000. A failure reports its
+ * Asserts `prop` on `runs(defaultRuns, share)` cases of `arb`, in chunks of 5000. A failure reports its
  * seed; replay it with FUZZ_SEED=<seed> and FUZZ_RUNS of at most 5000.
  */
 export async function check<T>(
   arb: fc.Arbitrary<T>,
   prop: (t: T) => void,
   defaultRuns: number,
+  share = 1,
 ): Promise<void> {
-  const total = runs(defaultRuns);
+  const total = runs(defaultRuns, share);
   const seed = Number(process.env.FUZZ_SEED);
   for (let done = 0, k = 0; done < total; k++) {
     const numRuns = Math.min(CHUNK, total - done);
