@@ -15,6 +15,7 @@ import { lossChartSvg, svgToPng } from '../train/plot.js';
 import { loadTask, TASKS } from '../train/tasks.js';
 import { type TuningTry, tuneLearningRate } from '../train/tune.js';
 import { describeOptions, numberOption, type OptionSpec, parseArgs } from './args.js';
+import { readTrainingSettings, taskOverridesOf, trainingFlags, trainOptionsOf } from './training-flags.js';
 
 export const compareOptions: Record<string, OptionSpec> = {
   task: { type: 'string', value: 'T', help: `${TASKS.join(', ')} (default mnist-mlp)` },
@@ -23,8 +24,6 @@ export const compareOptions: Record<string, OptionSpec> = {
     value: 'a,b,c',
     help: `comma-separated, from ${OPTIMIZERS.join(', ')} (default sgd,adam,kfac)`,
   },
-  steps: { type: 'string', value: 'N', help: 'steps per optimizer (overrides --epochs)' },
-  epochs: { type: 'string', value: 'E', help: "epochs per optimizer (default: the task's)" },
   'target-loss': {
     type: 'string',
     value: 'X',
@@ -42,6 +41,7 @@ export const compareOptions: Record<string, OptionSpec> = {
   quiet: { type: 'boolean', help: 'no progress lines' },
   debug: { type: 'boolean', help: 'show stack traces on errors' },
   help: { type: 'boolean', help: 'show this help' },
+  ...trainingFlags,
 };
 
 const num = (x: number | null | undefined, digits = 4) =>
@@ -49,6 +49,7 @@ const num = (x: number | null | undefined, digits = 4) =>
 
 /** The Markdown table of a comparison. */
 export function summaryTable(rows: TrainSummary[]): string {
+  const withSse = rows.some((r) => r.final_train_sse !== null);
   const header = [
     'optimizer',
     'lr',
@@ -59,6 +60,7 @@ export function summaryTable(rows: TrainSummary[]): string {
     'time to target (s)',
     'ms / step',
     'wall (s)',
+    ...(withSse ? ['train sq. error', 'test sq. error'] : []),
   ];
   const lines = rows.map((r) => [
     r.optimizer,
@@ -74,6 +76,7 @@ export function summaryTable(rows: TrainSummary[]): string {
         : r.time_to_target_s.toFixed(2),
     r.step_time_ms.toFixed(1),
     r.wall_s.toFixed(1),
+    ...(withSse ? [num(r.final_train_sse), num(r.final_test_sse)] : []),
   ]);
   return [
     `| ${header.join(' | ')} |`,
@@ -98,7 +101,9 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
     if (!(OPTIMIZERS as readonly string[]).includes(n))
       throw new UsageError(`unknown optimizer '${n}'; valid optimizers: ${OPTIMIZERS.join(', ')}`);
   }
-  const task = loadTask(String(options.task ?? 'mnist-mlp'));
+  const settings = readTrainingSettings(options);
+  const base = trainOptionsOf(settings);
+  const task = loadTask(String(options.task ?? 'mnist-mlp'), taskOverridesOf(settings));
   await initDevice('wasm');
   const out = String(options.out ?? `riesz-compare-${task.name}`);
   mkdirSync(out, { recursive: true });
@@ -107,7 +112,7 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
   const tries = options.tune === undefined ? 0 : numberOption(options.tune, 'tune', 0);
   const tuning: TuningTry[] = [];
   for (const optimizer of names) {
-    let lr: number | undefined;
+    let lr = base.lr;
     if (tries > 0) {
       const t = tuneLearningRate(
         task,
@@ -115,6 +120,7 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
         tries,
         numberOption(options['tune-steps'], 'tune-steps', 100),
         numberOption(options.seed, 'seed', 0),
+        base,
       );
       lr = t.best;
       tuning.push(...t.log);
@@ -122,10 +128,9 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
     }
     results.push(
       train(task, {
+        ...base,
         optimizer,
         lr,
-        steps: options.steps === undefined ? undefined : numberOption(options.steps, 'steps', 0),
-        epochs: options.epochs === undefined ? undefined : numberOption(options.epochs, 'epochs', 0),
         seed: numberOption(options.seed, 'seed', 0),
         targetLoss:
           options['target-loss'] === undefined
@@ -136,11 +141,20 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
       }),
     );
   }
-  const csv = ['optimizer,step,wall_s,train_loss,test_loss,test_accuracy'];
+  const csv = ['optimizer,step,wall_s,train_loss,test_loss,test_accuracy,train_sse,test_sse'];
   for (const r of results)
     for (const p of r.curve)
       csv.push(
-        [r.optimizer, p.step, p.wall_s, p.train_loss, p.test_loss ?? '', p.test_accuracy ?? ''].join(','),
+        [
+          r.optimizer,
+          p.step,
+          p.wall_s,
+          p.train_loss,
+          p.test_loss ?? '',
+          p.test_accuracy ?? '',
+          p.train_sse ?? '',
+          p.test_sse ?? '',
+        ].join(','),
       );
   writeFileAtomic(join(out, 'curves.csv'), `${csv.join('\n')}\n`);
   writeFileAtomic(

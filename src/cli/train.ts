@@ -1,7 +1,9 @@
 /**
  * `riesz train [--task T] [--optimizer O] [--steps N|--epochs E] [--batch B] [--lr X] [--seed S]
- * [--device wasm|webgpu] [--out DIR] [--target-loss X] [--on-nan stop|skip] [--jit|--no-jit] [--json]` — trains a model
- * on real data and prints a summary; with --json the last stdout line is one JSON object.
+ * [--device wasm|webgpu] [--out DIR] [--target-loss X] [--on-nan stop|skip] [--jit|--no-jit] [--json]
+ * [--damping X] [--adapt-damping on|off] [--kfac-rule R] [--l2 X] [--config FILE.json] …` — trains a
+ * model on real data and prints a summary; with --json the last stdout line is one JSON object. The
+ * training knobs are the settings of train/settings.ts (training-flags.ts).
  */
 import { type DeviceName, initDevice } from '../backend/device.js';
 import { UsageError } from '../errors.js';
@@ -10,14 +12,11 @@ import { OPTIMIZERS } from '../train/optimizers.js';
 import { loadTask, TASKS } from '../train/tasks.js';
 import { describeOptions, numberOption, type OptionSpec, parseArgs } from './args.js';
 import { fmt } from './table.js';
+import { readTrainingSettings, taskOverridesOf, trainingFlags, trainOptionsOf } from './training-flags.js';
 
 export const trainOptions: Record<string, OptionSpec> = {
   task: { type: 'string', value: 'T', help: `${TASKS.join(', ')} (default mnist-mlp)` },
   optimizer: { type: 'string', value: 'O', help: `${OPTIMIZERS.join(', ')} (default kfac)` },
-  steps: { type: 'string', value: 'N', help: 'number of steps (overrides --epochs)' },
-  epochs: { type: 'string', value: 'E', help: "epochs (default: the task's, 1 for MNIST)" },
-  batch: { type: 'string', value: 'B', help: "batch size (default: the task's)" },
-  lr: { type: 'string', value: 'X', help: 'learning rate (default: tuned per task and optimizer)' },
   seed: {
     type: 'string',
     value: 'S',
@@ -44,6 +43,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   quiet: { type: 'boolean', help: 'no progress lines' },
   debug: { type: 'boolean', help: 'show stack traces on errors' },
   help: { type: 'boolean', help: 'show this help' },
+  ...trainingFlags,
 };
 
 function progressPrinter(quiet: boolean): (line: string, final: boolean) => void {
@@ -87,14 +87,12 @@ export async function runTrain(argv: string[], print: (s: string) => void): Prom
     if (v !== undefined && !(v > 0)) throw new UsageError(`--${name} must be positive, got ${v}`);
     return v;
   };
-  const task = loadTask(String(options.task ?? 'mnist-mlp'));
+  const settings = readTrainingSettings(options);
+  const task = loadTask(String(options.task ?? 'mnist-mlp'), taskOverridesOf(settings));
   await initDevice(String(options.device ?? 'wasm') as DeviceName);
   const summary = train(task, {
+    ...trainOptionsOf(settings),
     optimizer,
-    lr: positive('lr'),
-    epochs: positive('epochs'),
-    steps: positive('steps'),
-    batch: positive('batch'),
     seed: numberOption(options.seed, 'seed', 0),
     targetLoss:
       options['target-loss'] === undefined
@@ -121,6 +119,10 @@ export async function runTrain(argv: string[], print: (s: string) => void): Prom
     `  final train loss ${fmt(summary.final_train_loss, 5)}, test loss ${fmt(summary.final_test_loss, 5)}`,
   );
   if (summary.test_accuracy !== null) print(`  test accuracy ${(100 * summary.test_accuracy).toFixed(2)}%`);
+  if (summary.final_train_sse !== null)
+    print(
+      `  squared error per example: train ${fmt(summary.final_train_sse, 5)}, test ${fmt(summary.final_test_sse ?? Number.NaN, 5)}`,
+    );
   print(`  wall ${summary.wall_s.toFixed(1)} s, ${summary.step_time_ms.toFixed(1)} ms per step`);
   if (summary.target_loss !== null) {
     print(

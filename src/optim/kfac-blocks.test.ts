@@ -109,8 +109,10 @@ describe('host Kronecker block', () => {
         const trA = Array.from({ length: 6 }, (_, i) => s.A.re[i * 7]).reduce((x, y) => x + y);
         const trG = Array.from({ length: 3 }, (_, i) => s.G.re[i * 4]).reduce((x, y) => x + y);
         const { inputShift, outputShift } = factoredDamping(trA, 6, trG, 3, damping);
-        expect(maxRelDiff(s.Ainv!.re, inverse_(plusShift(s.A, inputShift)).re)).toBeLessThan(1e-9);
-        expect(maxRelDiff(s.Ginv!.re, inverse_(plusShift(s.G, outputShift)).re)).toBeLessThan(1e-9);
+        // Both form the inverses in f32 from f64 factorisations (they feed f32 products).
+        const tol = 1e-5;
+        expect(maxRelDiff(s.Ainv!.re, inverse_(plusShift(s.A, inputShift)).re)).toBeLessThan(tol);
+        expect(maxRelDiff(s.Ginv!.re, inverse_(plusShift(s.G, outputShift)).re)).toBeLessThan(tol);
       }
       tap.a.dispose();
       tap.g.dispose();

@@ -155,13 +155,23 @@ function traceOf(M: Matrix): number {
   return s;
 }
 
-/** Q f(Λ) Qᵀ for an eigendecomposition (one f64 product). */
+/**
+ * Q f(Λ) Qᵀ for an eigendecomposition, as one f32 product (the result only feeds f32 products; a new
+ * λ then costs one product per factor, no factorisation).
+ */
 function fromEig(e: Eig, f: (v: number) => number): Matrix {
   const n = e.vectors.rows;
-  const scaled = zeros(n, n);
+  const scaled = new Float32Array(n * n);
+  const Qt = new Float32Array(n * n);
+  const fv = Array.from(e.values.re, f);
   for (let i = 0; i < n; i++)
-    for (let j = 0; j < n; j++) scaled.re[i * n + j] = e.vectors.re[i * n + j] * f(e.values.re[j]);
-  return matmul(scaled, transpose(e.vectors));
+    for (let j = 0; j < n; j++) {
+      const q = e.vectors.re[i * n + j];
+      scaled[i * n + j] = q * fv[j];
+      Qt[j * n + i] = q;
+    }
+  const M = { rows: n, cols: n, re: Float64Array.from(sgemm(n, n, n, scaled, Qt)), im: null };
+  return M;
 }
 
 function eigOf(F: Matrix, what: string): Eig {
@@ -187,7 +197,10 @@ function choleskyInverse(F: Matrix, shift: number, polar: boolean, what: string)
     throw new NumericalError(`${(e as Error).message} (increase the damping)`);
   }
   const Linv = solveLower(L, identity(n));
-  return polar ? Linv : matmul(transpose(Linv), Linv);
+  if (polar) return Linv;
+  // L⁻ᵀL⁻¹ only feeds f32 products: form it as one (the factorisation and the solve stay f64).
+  const L32 = Float32Array.from(Linv.re);
+  return { rows: n, cols: n, re: Float64Array.from(sgemm(n, n, n, L32, L32, true)), im: null };
 }
 
 export const hostKronecker = {

@@ -1,19 +1,29 @@
 /** K-FAC's scalar rules against values computed by hand. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { adaptDamping, debiasedDecay, modelChange, reductionRatio, solveQuadraticModel } from './kfac-rules.js';
+import {
+  adaptDamping,
+  debiasedDecay,
+  modelChange,
+  reductionRatio,
+  solveQuadraticModel,
+} from './kfac-rules.js';
 
 describe('debiased factor averages', () => {
   it('the average of a constant is that constant, from the first update on', () => {
     fc.assert(
-      fc.property(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: 1, max: 200 }), (c, k) => {
-        let avg = Number.NaN;
-        for (let i = 1; i <= k; i++) {
-          const e = debiasedDecay(i, 0.95);
-          avg = i === 1 ? c : e * avg + (1 - e) * c;
-        }
-        expect(Math.abs(avg - c)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(c)));
-      }),
+      fc.property(
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        fc.integer({ min: 1, max: 200 }),
+        (c, k) => {
+          let avg = Number.NaN;
+          for (let i = 1; i <= k; i++) {
+            const e = debiasedDecay(i, 0.95);
+            avg = i === 1 ? c : e * avg + (1 - e) * c;
+          }
+          expect(Math.abs(avg - c)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(c)));
+        },
+      ),
     );
   });
   it('is the running mean while 1 − 1/k < decay, then the exponential average', () => {

@@ -261,7 +261,10 @@ export function scaleByKfac({
           combined[k] = u;
         }
         let rho = Number.NaN;
-        if (lm && count % every === 0) {
+        // The check closes each window of T₁ steps, so that a new λ lands on the step where the
+        // factorisations are refreshed anyway (every T₁ = T₃ steps by default): with Cholesky
+        // inverses a new λ costs a new factorisation.
+        if (lm && count % every === every - 1) {
           // ρ of the step actually applied, s = −lr·(αΔ + μδ₋), on this batch.
           const stepDict = Object.fromEntries(Object.entries(combined).map(([k, v]) => [k, v.ref.mul(-lr)]));
           const after = ctx!.lossAt!(stepDict);

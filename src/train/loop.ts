@@ -16,6 +16,7 @@ import type { ParamDict } from '../optim/types.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { eagerLossAndGrads, jitLossAndGrads, jitPredict, type PredictFn } from './jit-step.js';
 import { buildOptimizer, type TaskKfacOptions } from './optimizers.js';
+import type { OptimizerSettings } from './settings.js';
 import { batchArrays, type StepSettings, trainingStep } from './step.js';
 import type { Task } from './tasks.js';
 
@@ -49,6 +50,8 @@ export interface TrainOptions {
   l2?: number;
   /** K-FAC settings over the task's (damping, its adaptation, step rule, inverses). */
   kfac?: TaskKfacOptions;
+  /** Other optimizer knobs (train/settings.ts): momentum, weight decay, Adam's betas, the KL clip. */
+  settings?: OptimizerSettings;
   /**
    * Growing batches m_k = min(⌊batch·2^{k/doublingSteps}⌋, N) (TF K-FAC's autoencoder schedule);
    * batches are then drawn in order from consecutive seeded shuffles of the training set.
@@ -98,6 +101,8 @@ export interface RunSettings {
   lr: number;
   l2: number;
   kfac: TaskKfacOptions | null;
+  /** The optimizer knobs given (momentum, weight decay, betas, KL clip); defaults are not listed. */
+  optimizer: OptimizerSettings;
   batch_schedule: { doublingSteps: number } | null;
 }
 
@@ -153,12 +158,14 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
     klClip: task.klClip,
     kfac: kfacSettings,
     l2,
+    settings: o.settings,
   });
   const usesKfac = built.fisher === 'true';
   const settings: RunSettings = {
     lr,
     l2,
     kfac: usesKfac ? kfacSettings : null,
+    optimizer: o.settings ?? {},
     batch_schedule: o.batchSchedule ?? null,
   };
   const useJit = o.jit ?? task.jit ?? false;

@@ -10,6 +10,7 @@ import { pion } from '../optim/geometry-transforms.js';
 import type { KfacOptions } from '../optim/kfac.js';
 import { multiTransform, routeAll, routingTable } from '../optim/partition.js';
 import type { GradientTransformation, ParamDict } from '../optim/types.js';
+import type { OptimizerSettings } from './settings.js';
 
 export const OPTIMIZERS = [
   'sgd',
@@ -64,13 +65,23 @@ export function buildOptimizer(
     klClip,
     kfac: kfacOpts = {},
     l2 = 0,
+    settings = {},
   }: {
     klClip?: number;
     kfac?: TaskKfacOptions;
     /** η of the objective's ½η‖θ‖² (K-FAC adds it to its damping). */
     l2?: number;
+    /** Other knobs (train/settings.ts): momentum, weight decay, Adam's betas, the KL clip. */
+    settings?: Pick<OptimizerSettings, 'momentum' | 'weightDecay' | 'b1' | 'b2' | 'klClip'>;
   } = {},
 ): BuiltOptimizer {
+  if (settings.klClip !== undefined) {
+    // An explicit KL clip is a step rule of its own for K-FAC.
+    klClip = settings.klClip;
+    if (kfacOpts.rule === undefined)
+      kfacOpts = { ...kfacOpts, rule: 'kl-clip', adaptDamping: false, quadraticStep: false };
+  }
+  const betas = { b1: settings.b1, b2: settings.b2 };
   if (!(OPTIMIZERS as readonly string[]).includes(name)) {
     throw new UsageError(`unknown optimizer '${name}'; valid optimizers: ${OPTIMIZERS.join(', ')}`);
   }
@@ -95,11 +106,11 @@ export function buildOptimizer(
     case 'sgd':
       return everything(sgd(lr), 'sgd');
     case 'momentum':
-      return everything(momentum(lr, { decay: 0.9 }), 'momentum');
+      return everything(momentum(lr, { decay: settings.momentum ?? 0.9 }), 'momentum');
     case 'adam':
-      return everything(adam(lr), 'adam');
+      return everything(adam(lr, betas), 'adam');
     case 'adamw':
-      return everything(adamw(lr, { weightDecay: 1e-4 }), 'adamw');
+      return everything(adamw(lr, { weightDecay: settings.weightDecay ?? 1e-4, ...betas }), 'adamw');
     case 'frobenius-identity':
       return everything(frobenius(lr), 'frobenius (V = W = I)');
     case 'kfac':
@@ -111,7 +122,10 @@ export function buildOptimizer(
       return {
         ...everything(
           kfac(lr, {
-            klClip: usesQuadraticModel(kfacOpts) || kfacOpts.rule === 'fixed' ? undefined : klClip,
+            klClip:
+              kfacOpts.rule === 'kl-clip' || (!usesQuadraticModel(kfacOpts) && kfacOpts.rule !== 'fixed')
+                ? klClip
+                : undefined,
             ...kfacOpts,
             l2,
             lr,
@@ -138,7 +152,10 @@ export function buildOptimizer(
     case 'shampoo':
       return routed(shampoo(lr), 'shampoo');
     case 'muon':
-      return routed(muon(lr), 'muon');
+      return routed(
+        muon(lr, { beta: settings.momentum ?? 0.95, weightDecay: settings.weightDecay ?? 0 }),
+        'muon',
+      );
     case 'pion':
       // Pion emits its (already scaled) rotation step itself.
       return routed(pion({ lr }), 'pion');

@@ -10,6 +10,7 @@ import { loadMobyDick } from '../data/mobydick.js';
 import { UsageError } from '../errors.js';
 import { mnistConvnet } from '../nn/convnet.js';
 import { type Loss, sigmoidCrossEntropy, softmaxCrossEntropy, squaredError } from '../nn/losses.js';
+import type { MlpInit } from '../nn/mlp.js';
 import { type Model, mlpModel } from '../nn/model.js';
 import { charTransformer } from '../nn/transformer.js';
 import type { TaskKfacOptions } from './optimizers.js';
@@ -101,20 +102,28 @@ function digitClassifier(name: string, what: string, model: Model, data: ReturnT
   };
 }
 
-export function loadTask(name: string): Task {
+/** Changes to a task's defaults: the MLP tasks' weight initialisation. */
+export interface TaskOverrides {
+  init?: MlpInit;
+}
+
+export function loadTask(name: string, overrides: TaskOverrides = {}): Task {
+  const init = overrides.init;
+  if (init && (name === 'mnist-convnet' || name === 'mobydick-char'))
+    throw new UsageError(`task ${name} is not an MLP: it takes no init setting`);
   switch (name as TaskName) {
     case 'mnist-mlp':
       return digitClassifier(
         name,
         'MNIST digits, MLP 784-256-10 (relu)',
-        mlpModel(MLP_784_256_10),
+        mlpModel({ ...MLP_784_256_10, init }),
         loadMnist(),
       );
     case 'fashion-mlp':
       return digitClassifier(
         name,
         'Fashion-MNIST clothing, MLP 784-256-10 (relu)',
-        mlpModel(MLP_784_256_10),
+        mlpModel({ ...MLP_784_256_10, init }),
         loadFashionMnist(),
       );
     case 'mnist-convnet':
@@ -132,7 +141,7 @@ export function loadTask(name: string): Task {
         model: mlpModel({
           sizes: AUTOENCODER_SIZES,
           activations: ['tanh', 'tanh', 'tanh', 'identity', 'tanh', 'tanh', 'tanh'],
-          init: 'glorot-uniform',
+          init: init ?? 'glorot-uniform',
         }),
         loss: sigmoidCrossEntropy,
         classifier: false,
@@ -157,7 +166,7 @@ export function loadTask(name: string): Task {
       return {
         name,
         description: 'MNIST deep autoencoder 784-1000-500-250-30 mirrored (sigmoid), sigmoid cross-entropy',
-        model: mlpModel({ sizes: AUTOENCODER_SIZES, activation: 'sigmoid' }),
+        model: mlpModel({ sizes: AUTOENCODER_SIZES, activation: 'sigmoid', init }),
         loss: sigmoidCrossEntropy,
         classifier: false,
         ...mnistAs('images'),
@@ -174,7 +183,7 @@ export function loadTask(name: string): Task {
       return {
         name,
         description: 'linear regression, 16 inputs with covariance condition number 10⁴, squared error',
-        model: mlpModel({ sizes: [16, 4], output: 'identity' }),
+        model: mlpModel({ sizes: [16, 4], output: 'identity', init }),
         loss: squaredError,
         classifier: false,
         ...linregAniso(),

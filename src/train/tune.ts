@@ -3,7 +3,7 @@
  * a factor-2 grid centred on its default, each a short run from the same seed; the rate with the
  * lowest final training loss (non-finite counts as worst) wins. Every try is recorded.
  */
-import { type TrainSummary, train } from './loop.js';
+import { type TrainOptions, type TrainSummary, train } from './loop.js';
 import type { Task } from './tasks.js';
 
 export interface TuningTry {
@@ -25,12 +25,23 @@ export function tuneLearningRate(
   tries: number,
   steps: number,
   seed: number,
+  /** The other settings of the runs (K-FAC's, L2, …), the same for every try. */
+  base: Partial<TrainOptions> = {},
 ): { best: number; log: TuningTry[] } {
   const log: TuningTry[] = [];
-  for (const lr of lrGrid(task.lr[optimizer] ?? 1e-3, tries)) {
+  for (const lr of lrGrid(base.lr ?? task.lr[optimizer] ?? 1e-3, tries)) {
     let s: TrainSummary | null = null;
     try {
-      s = train(task, { optimizer, lr, steps, seed, onNan: 'stop' });
+      s = train(task, {
+        ...base,
+        optimizer,
+        lr,
+        steps,
+        seed,
+        onNan: 'stop',
+        progress: undefined,
+        out: undefined,
+      });
     } catch {
       s = null; // diverged (non-finite loss) or a numerical failure: the worst score
     }
