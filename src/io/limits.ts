@@ -33,7 +33,10 @@ export interface ReadOptions {
 
 const UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 
-/** Parses '4294967296', '4GiB', '512 MiB', '8g' into bytes; null when it is not a byte count. */
+/**
+ * Parses '4294967296', '4GiB', '512 MiB', '8g' into bytes (suffixes are binary: 4G = 4GB = 4 × 2^30);
+ * null when it is not a byte count.
+ */
 export function parseByteCount(text: string): number | null {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
   if (!m) return null;
