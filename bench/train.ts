@@ -31,7 +31,8 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 enableThreads(2);
 await initDevice('wasm');
-const task = loadTask('mnist-autoencoder');
+const taskArg = process.argv.indexOf('--task');
+const task = loadTask(taskArg >= 0 ? process.argv[taskArg + 1] : 'mnist-autoencoder');
 
 /** Times of steps skip+1 … skip+n (step 0 compiles and allocates; K-FAC also warms its inverses up). */
 function timeSteps(optimizer: string, n: number, skip = 0, onWarm?: () => void): number[] {

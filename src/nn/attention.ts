@@ -11,7 +11,7 @@
  * borrows parameters.
  */
 import { nn, numpy as np } from '@jax-js/jax';
-import type { CurvatureTap, Tensor } from '../optim/types.js';
+import type { CurvatureTap, Tensor } from '../backend/taps.js';
 import { denseBackward, denseForward } from './layers.js';
 
 /** A large negative score instead of −∞, so that masked rows stay finite in float32. */

@@ -9,7 +9,7 @@
  * input factor so that Ā ⊗ Γ matches Ω ⊗ Γ of Grosse & Martens' KFC.
  */
 import { numpy as np } from '@jax-js/jax';
-import type { CurvatureTap, Tensor } from '../optim/types.js';
+import type { CurvatureTap, Tensor } from '../backend/taps.js';
 
 export interface Conv2dParams {
   /** out×C×kh×kw. */

@@ -5,7 +5,7 @@
  * Parameter names: conv1.w/b, conv2.w/b, fc.w/b (the head).
  */
 import { numpy as np, random } from '@jax-js/jax';
-import type { CurvatureTap, ParamDict, Tensor } from '../optim/types.js';
+import type { CurvatureTap, ParamDict, Tensor } from '../backend/taps.js';
 import { conv2dBackward, conv2dForward } from './conv2d.js';
 import { type LossAndGrads, lossAndGradsFrom } from './fisher.js';
 import { activationBackward, denseBackward, denseForward } from './layers.js';

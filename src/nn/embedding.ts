@@ -9,7 +9,7 @@
  * parameters.
  */
 import { nn, numpy as np } from '@jax-js/jax';
-import type { CurvatureTap, DiagonalTap, Tensor } from '../optim/types.js';
+import type { CurvatureTap, DiagonalTap, Tensor } from '../backend/taps.js';
 
 export function embeddingForward(E: Tensor, ids: Tensor): { y: Tensor; cache: Tensor } {
   return { y: np.take(E.ref, ids.ref, 0), cache: ids };

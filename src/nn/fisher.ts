@@ -5,8 +5,8 @@
  * with the empirical Fisher they are the data pass's own taps.
  */
 import { jit, jvp, random } from '@jax-js/jax';
-import { disposeTree } from '../optim/base.js';
-import type { CurvatureTap, DiagonalTap, ParamDict, Tensor } from '../optim/types.js';
+import type { CurvatureTap, DiagonalTap, ParamDict, Tensor } from '../backend/taps.js';
+import { disposeTree } from '../backend/taps.js';
 import type { Loss } from './losses.js';
 import type { Model } from './model.js';
 

@@ -2,8 +2,8 @@
 import { grad, numpy as np, random } from '@jax-js/jax';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { read, ready } from '../../test/jax-setup.js';
+import type { CurvatureTap, Tensor } from '../backend/taps.js';
 import { kfac } from '../optim/alias.js';
-import type { CurvatureTap, Tensor } from '../optim/types.js';
 import { conv2dBackward, conv2dForward, type Padding } from './conv2d.js';
 import { embeddingBackward, embeddingForward, layerNormBackward, layerNormForward } from './embedding.js';
 

@@ -9,7 +9,7 @@
  * Every function consumes its array arguments unless it says it borrows.
  */
 import { numpy as np } from '@jax-js/jax';
-import type { CurvatureTap, Tensor } from '../optim/types.js';
+import type { CurvatureTap, Tensor } from '../backend/taps.js';
 import { mm } from './matmul.js';
 
 export interface DenseParams {

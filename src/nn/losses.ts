@@ -12,7 +12,7 @@
  * All functions consume their array arguments.
  */
 import { nn, numpy as np, random } from '@jax-js/jax';
-import type { Tensor } from '../optim/types.js';
+import type { Tensor } from '../backend/taps.js';
 
 export interface Loss {
   readonly name: 'softmax-cross-entropy' | 'sigmoid-cross-entropy' | 'squared-error';

@@ -5,8 +5,8 @@
  * copies against O(n³) work. Small products and the WebGPU device use jax-js. Consumes its arguments.
  */
 import { defaultDevice, numpy as np } from '@jax-js/jax';
+import type { Tensor } from '../backend/taps.js';
 import { sgemm, transpose32 } from '../linalg/sgemm.js';
-import type { Tensor } from '../optim/types.js';
 
 /**
  * Below this many multiply-adds jax-js's own product is used: for the MNIST MLP's 128×784×256

@@ -3,7 +3,7 @@ import { jvp, numpy as np, random } from '@jax-js/jax';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { read, ready } from '../../test/jax-setup.js';
-import type { ParamDict, Tensor } from '../optim/types.js';
+import type { ParamDict, Tensor } from '../backend/taps.js';
 import { fisherGram } from './fisher.js';
 import type { Activation } from './layers.js';
 import { sigmoidCrossEntropy } from './losses.js';

@@ -7,8 +7,8 @@
  * without a second forward pass.
  */
 import { numpy as np, random } from '@jax-js/jax';
+import type { CurvatureTap, ParamDict, Tensor } from '../backend/taps.js';
 import { Rng } from '../linalg/random.js';
-import type { CurvatureTap, ParamDict, Tensor } from '../optim/types.js';
 import { type FisherKind, type LossAndGrads, lossAndGradsFrom } from './fisher.js';
 import {
   type Activation,

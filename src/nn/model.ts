@@ -2,7 +2,7 @@
  * What the training loop needs of a model: parameters, a forward pass for evaluation, and one
  * forward/backward that returns the loss, the gradients and (for K-FAC) the curvature taps.
  */
-import type { ParamDict, Tensor } from '../optim/types.js';
+import type { ParamDict, Tensor } from '../backend/taps.js';
 import type { FisherKind, LossAndGrads } from './fisher.js';
 import type { Loss } from './losses.js';
 import { initMlp, layerActivation, layerName, type MlpSpec, mlpForward, mlpLossAndGrads } from './mlp.js';

@@ -9,7 +9,7 @@
  * block{i}.attn.{qkv,proj}.{w,b}, block{i}.mlp.{fc1,fc2}.{w,b}, lnf.{gain,bias}, head.{w,b}.
  */
 import { numpy as np, random } from '@jax-js/jax';
-import type { ParamDict, Tensor } from '../optim/types.js';
+import type { ParamDict, Tensor } from '../backend/taps.js';
 import {
   type AttentionCache,
   attentionBackward,

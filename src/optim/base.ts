@@ -30,15 +30,7 @@ export function applyUpdates(params: ParamDict, updates: ParamDict): ParamDict {
 }
 
 /** Disposes every array in a dict (or nested state). */
-export function disposeTree(x: unknown): void {
-  if (x === null || x === undefined) return;
-  if (x instanceof np.Array) {
-    x.dispose();
-    return;
-  }
-  if (Array.isArray(x)) x.forEach(disposeTree);
-  else if (typeof x === 'object') Object.values(x as object).forEach(disposeTree);
-}
+export { disposeTree } from '../backend/taps.js';
 
 /** A learning-rate schedule: step (0-based) → rate. */
 export type Schedule = (step: number) => number;

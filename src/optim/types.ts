@@ -8,28 +8,9 @@
  * `params`, and returns updates and a new state owned by the caller; `applyUpdates` consumes both
  * arguments. A transformation that needs a value twice takes `.ref`.
  */
-import type { numpy as np } from '@jax-js/jax';
+import type { CurvatureTap, DiagonalTap, ParamDict } from '../backend/taps.js';
 
-export type Tensor = np.Array;
-export type ParamDict = Record<string, Tensor>;
-
-/** Per-layer curvature taps for one step (see nn/): input activations a (B×in) and pre-activation
- * output gradients g (B×out), g's rows being per-example ∂ℓᵢ/∂sᵢ. Keyed by the weight's name. */
-export interface CurvatureTap {
-  /** Layer inputs, B×in (one-hot rows for an embedding). */
-  a: Tensor;
-  /** Per-example pre-activation output gradients, B×out. */
-  g: Tensor;
-  /** Spatial positions per example for convolutions (rows of a and g are example × position). */
-  positions?: number;
-  /** The parameter is stored in×out (an embedding table V×D, or a kernel used as x @ K). */
-  transposed?: boolean;
-}
-
-/** Per-example gradients of a vector parameter (B×D), for K-FAC's diagonal rule (layer-norm gains). */
-export interface DiagonalTap {
-  perExample: Tensor;
-}
+export type { CurvatureTap, DiagonalTap, ParamDict, Tensor } from '../backend/taps.js';
 
 export interface UpdateContext {
   taps?: Record<string, CurvatureTap | DiagonalTap>;
