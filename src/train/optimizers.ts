@@ -1,8 +1,11 @@
 /**
- * The optimizers `riesz train` knows, each with the routing the brief asks for: matrix methods
- * (Muon, Shampoo, Pion) take the hidden weight matrices and AdamW the rest (biases, the output head
- * named by the model — none for a linear model, whose only layer is then the matrix method's);
- * K-FAC and Muon-in-K-FAC-metrics precondition every dense layer (biases folded into the factors).
+ * The registry of the optimizers `riesz train` knows: for each, one line of description and how it
+ * is built, with the routing the brief asks for — matrix methods (Muon, Shampoo, Pion) take the hidden
+ * weight matrices and AdamW the rest (biases, the output head named by the model — none for a linear
+ * model, whose only layer is then the matrix method's); K-FAC and Muon-in-K-FAC-metrics precondition
+ * every dense layer (biases folded into the factors). The knobs each one reads are in
+ * train/settings.ts (`appliesTo`); the learning rates per task are in train/tasks.ts. The CLI, the
+ * docs table (`optimizerTable`) and the tests read this registry; nothing else lists the optimizers.
  */
 import { UsageError } from '../errors.js';
 import { adam, adamw, frobenius, kfac, momentum, muon, muonKfac, sgd, shampoo } from '../optim/alias.js';
@@ -10,21 +13,7 @@ import { pion } from '../optim/geometry-transforms.js';
 import type { KfacOptions } from '../optim/kfac.js';
 import { multiTransform, routeAll, routingTable } from '../optim/partition.js';
 import type { GradientTransformation, ParamDict } from '../optim/types.js';
-import type { OptimizerSettings } from './settings.js';
-
-export const OPTIMIZERS = [
-  'sgd',
-  'momentum',
-  'adam',
-  'adamw',
-  'frobenius-identity',
-  'kfac',
-  'shampoo',
-  'muon',
-  'muon-kfac',
-  'pion',
-] as const;
-export type OptimizerName = (typeof OPTIMIZERS)[number];
+import { OPTIMIZER_SETTINGS, type OptimizerSettings, type SettingSpec } from './settings.js';
 
 /** K-FAC settings a task may change from the defaults (both K-FAC and Muon-in-K-FAC-metrics use them). */
 export type TaskKfacOptions = Pick<
@@ -56,6 +45,103 @@ export interface BuiltOptimizer {
   table: string;
 }
 
+/** What a builder gets: the learning rate, the model's parameters and head, and the settings. */
+interface BuildContext {
+  lr: number;
+  klClip?: number;
+  kfac: TaskKfacOptions;
+  l2: number;
+  settings: Pick<OptimizerSettings, 'momentum' | 'weightDecay' | 'b1' | 'b2' | 'klClip'>;
+  /** The whole model gets one method. */
+  everything(opt: GradientTransformation<unknown>, label: string, fisher?: 'true' | 'none'): BuiltOptimizer;
+  /** The hidden weight matrices get the method, AdamW the rest. */
+  routed(method: GradientTransformation<unknown>, label: string): BuiltOptimizer;
+}
+
+interface OptimizerEntry {
+  description: string;
+  build(c: BuildContext): BuiltOptimizer;
+}
+
+const REGISTRY = {
+  sgd: {
+    description: 'gradient descent: the identity geometry',
+    build: (c) => c.everything(sgd(c.lr), 'sgd'),
+  },
+  momentum: {
+    description: 'heavy-ball momentum',
+    build: (c) => c.everything(momentum(c.lr, { decay: c.settings.momentum ?? 0.9 }), 'momentum'),
+  },
+  adam: {
+    description: 'Adam: a diagonal metric from the gradients’ second moments',
+    build: (c) => c.everything(adam(c.lr, { b1: c.settings.b1, b2: c.settings.b2 }), 'adam'),
+  },
+  adamw: {
+    description: 'Adam with decoupled weight decay',
+    build: (c) =>
+      c.everything(
+        adamw(c.lr, { weightDecay: c.settings.weightDecay ?? 1e-4, b1: c.settings.b1, b2: c.settings.b2 }),
+        'adamw',
+      ),
+  },
+  'frobenius-identity': {
+    description: 'Frobenius-type steepest descent with V = W = I (equals sgd bit for bit)',
+    build: (c) => c.everything(frobenius(c.lr), 'frobenius (V = W = I)'),
+  },
+  kfac: {
+    description: 'K-FAC: the Frobenius-type Riesz gradient with V = Ā⁻¹, W = Γ (curvature blocks)',
+    build: (c) => {
+      // The KL clip (as in kfac-pytorch) keeps early natural-gradient steps from overshooting
+      // (MNIST MLP, 1 epoch: lr 0.2 with clip 0.01 reaches 97.6%, lr ≥ 0.15 without it diverges).
+      // With the quadratic model (rules 'momentum', 'quadratic') the model sets the step length.
+      const k = c.kfac;
+      const clip =
+        k.rule === 'kl-clip' || (!usesQuadraticModel(k) && k.rule !== 'fixed') ? c.klClip : undefined;
+      return {
+        ...c.everything(kfac(c.lr, { klClip: clip, ...k, l2: c.l2, lr: c.lr }), 'kfac', 'true'),
+        curvature: usesQuadraticModel(k),
+      };
+    },
+  },
+  shampoo: {
+    description: 'Shampoo: L^{−1/4} G R^{−1/4}, grafted to Adam',
+    build: (c) => c.routed(shampoo(c.lr), 'shampoo'),
+  },
+  muon: {
+    description: 'Muon: the operator-norm dual map (polar factor) of momentum, V = W = I',
+    build: (c) =>
+      c.routed(
+        muon(c.lr, { beta: c.settings.momentum ?? 0.95, weightDecay: c.settings.weightDecay ?? 0 }),
+        'muon',
+      ),
+  },
+  'muon-kfac': {
+    description: 'Muon in K-FAC’s metrics: the operator-norm dual map with V = Ā⁻¹, W = Γ',
+    build: (c) =>
+      c.everything(
+        muonKfac(c.lr, {
+          klClip: c.klClip === undefined ? undefined : { lr: c.lr, max: c.klClip },
+          ...c.kfac,
+          // The polar step keeps its KL clip (its model step is not implemented).
+          rule: c.klClip === undefined ? 'fixed' : 'kl-clip',
+          adaptDamping: false,
+          quadraticStep: false,
+          l2: c.l2,
+        }),
+        'muon-kfac',
+        'true',
+      ),
+  },
+  pion: {
+    description: 'Pion: spectrum-preserving rotations W ← E(A_out) W E(A_in)',
+    // Pion emits its (already scaled) rotation step itself.
+    build: (c) => c.routed(pion({ lr: c.lr }), 'pion'),
+  },
+} as const satisfies Record<string, OptimizerEntry>;
+
+export type OptimizerName = keyof typeof REGISTRY;
+export const OPTIMIZERS = Object.keys(REGISTRY) as OptimizerName[];
+
 export function buildOptimizer(
   name: string,
   lr: number,
@@ -75,89 +161,47 @@ export function buildOptimizer(
     settings?: Pick<OptimizerSettings, 'momentum' | 'weightDecay' | 'b1' | 'b2' | 'klClip'>;
   } = {},
 ): BuiltOptimizer {
+  const entry = (REGISTRY as Record<string, OptimizerEntry>)[name];
+  if (!entry) throw new UsageError(`unknown optimizer '${name}'; valid optimizers: ${OPTIMIZERS.join(', ')}`);
   if (settings.klClip !== undefined) {
     // An explicit KL clip is a step rule of its own for K-FAC.
     klClip = settings.klClip;
     if (kfacOpts.rule === undefined)
       kfacOpts = { ...kfacOpts, rule: 'kl-clip', adaptDamping: false, quadraticStep: false };
   }
-  const betas = { b1: settings.b1, b2: settings.b2 };
-  if (!(OPTIMIZERS as readonly string[]).includes(name)) {
-    throw new UsageError(`unknown optimizer '${name}'; valid optimizers: ${OPTIMIZERS.join(', ')}`);
-  }
-  const everything = (
-    opt: GradientTransformation<unknown>,
-    label: string,
-    fisher: 'true' | 'none' = 'none',
-  ) => ({
+  const everything: BuildContext['everything'] = (opt, label, fisher = 'none') => ({
     opt,
     fisher,
     table: routingTable(params, Object.fromEntries(Object.keys(params).map((k) => [k, label]))),
   });
-  const routed = (method: GradientTransformation<unknown>, label: string) => {
+  const routed: BuildContext['routed'] = (method, label) => {
     const labels = routeAll(params, { head, matrixLabel: label, fallbackLabel: 'adamw' });
     return {
       opt: multiTransform({ [label]: method, adamw: adamw(1e-3, { weightDecay: 0 }) }, labels),
-      fisher: 'none' as const,
+      fisher: 'none',
       table: routingTable(params, labels),
     };
   };
-  switch (name as OptimizerName) {
-    case 'sgd':
-      return everything(sgd(lr), 'sgd');
-    case 'momentum':
-      return everything(momentum(lr, { decay: settings.momentum ?? 0.9 }), 'momentum');
-    case 'adam':
-      return everything(adam(lr, betas), 'adam');
-    case 'adamw':
-      return everything(adamw(lr, { weightDecay: settings.weightDecay ?? 1e-4, ...betas }), 'adamw');
-    case 'frobenius-identity':
-      return everything(frobenius(lr), 'frobenius (V = W = I)');
-    case 'kfac':
-      // The KL clip (as in kfac-pytorch) keeps early natural-gradient steps from overshooting:
-      // MNIST MLP, 1 epoch: lr 0.2 with clip 0.01 reaches 97.6%, lr ≥ 0.15 without it diverges.
-      // With the quadratic-model step the KL clip is off: the model sets the step length.
-      // With the quadratic model (rules 'momentum', 'quadratic') the KL clip is off: the model sets
-      // the step length.
-      return {
-        ...everything(
-          kfac(lr, {
-            klClip:
-              kfacOpts.rule === 'kl-clip' || (!usesQuadraticModel(kfacOpts) && kfacOpts.rule !== 'fixed')
-                ? klClip
-                : undefined,
-            ...kfacOpts,
-            l2,
-            lr,
-          }),
-          'kfac',
-          'true',
-        ),
-        curvature: usesQuadraticModel(kfacOpts),
-      };
-    case 'muon-kfac':
-      return everything(
-        muonKfac(lr, {
-          klClip: klClip === undefined ? undefined : { lr, max: klClip },
-          ...kfacOpts,
-          // The polar step keeps its KL clip (its model step is not implemented).
-          rule: klClip === undefined ? 'fixed' : 'kl-clip',
-          adaptDamping: false,
-          quadraticStep: false,
-          l2,
-        }),
-        'muon-kfac',
-        'true',
-      );
-    case 'shampoo':
-      return routed(shampoo(lr), 'shampoo');
-    case 'muon':
-      return routed(
-        muon(lr, { beta: settings.momentum ?? 0.95, weightDecay: settings.weightDecay ?? 0 }),
-        'muon',
-      );
-    case 'pion':
-      // Pion emits its (already scaled) rotation step itself.
-      return routed(pion({ lr }), 'pion');
-  }
+  return entry.build({ lr, klClip, kfac: kfacOpts, l2, settings, everything, routed });
+}
+
+/** The settings (train/settings.ts) an optimizer reads. */
+export function settingsOf(name: OptimizerName): string[] {
+  return Object.entries(OPTIMIZER_SETTINGS as Record<string, SettingSpec>)
+    .filter(([, s]) => s.appliesTo === '*' || s.appliesTo.includes(name))
+    .map(([k]) => k);
+}
+
+/** The Markdown table of the registry (docs/optimizers.md). */
+export function optimizerTable(): string {
+  return [
+    '| optimizer | what | settings |',
+    '|---|---|---|',
+    ...OPTIMIZERS.map(
+      (n) =>
+        `| \`${n}\` | ${REGISTRY[n].description} | ${settingsOf(n)
+          .map((k) => `\`${k}\``)
+          .join(', ')} |`,
+    ),
+  ].join('\n');
 }
