@@ -128,9 +128,15 @@ console.log(
 // Adam's whole wall time. Target: K-FAC gets there in ≤ 1/3 of Adam's wall time. (~10 minutes)
 if (process.argv.includes('--time-to-adam-loss')) {
   const quiet = { progress: () => {} };
-  const a = train(task, { optimizer: 'adam', steps: 300, ...quiet });
+  const a = await train(task, { optimizer: 'adam', steps: 300, ...quiet });
   const target = mean(a.curve.slice(-10).map((p) => p.train_loss));
-  const k = train(task, { optimizer: 'kfac', steps: 300, targetLoss: target, maxWallS: a.wall_s, ...quiet });
+  const k = await train(task, {
+    optimizer: 'kfac',
+    steps: 300,
+    targetLoss: target,
+    maxWallS: a.wall_s,
+    ...quiet,
+  });
   console.log(
     `\n  Adam, 300 steps: wall ${a.wall_s.toFixed(0)} s, train loss (mean of the last 10 steps) ${target.toFixed(2)}`,
   );

@@ -15,6 +15,7 @@ import { lossChartSvg, svgToPng } from '../train/plot.js';
 import { loadTask, TASKS } from '../train/tasks.js';
 import { type TuningTry, tuneLearningRate } from '../train/tune.js';
 import { describeOptions, numberOption, type OptionSpec, parseArgs } from './args.js';
+import { onInterrupt } from './interrupt.js';
 import { readTrainingSettings, taskOverridesOf, trainingFlags, trainOptionsOf } from './training-flags.js';
 
 export const compareOptions: Record<string, OptionSpec> = {
@@ -85,11 +86,12 @@ export function summaryTable(rows: TrainSummary[]): string {
   ].join('\n');
 }
 
-export async function runCompare(argv: string[], print: (s: string) => void): Promise<void> {
+/** Runs `riesz compare`; resolves to the exit status (130/143 after Ctrl-C/SIGTERM, else 0). */
+export async function runCompare(argv: string[], print: (s: string) => void): Promise<number> {
   const { options, positionals } = parseArgs(argv, compareOptions, 'riesz compare');
   if (options.help) {
     print(`usage: riesz compare [options]\n\n${describeOptions(compareOptions)}`);
-    return;
+    return 0;
   }
   if (positionals.length > 0)
     throw new UsageError(`riesz compare takes no operands, got '${positionals[0]}'`);
@@ -111,24 +113,28 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
   const results: TrainSummary[] = [];
   const tries = options.tune === undefined ? 0 : numberOption(options.tune, 'tune', 0);
   const tuning: TuningTry[] = [];
+  const interrupt = onInterrupt((line) => process.stderr.write(`\nriesz: ${line}\n`));
+  let stoppedDuring: string | null = null;
   for (const optimizer of names) {
+    if (interrupt.signal.aborted) break;
     let lr = base.lr;
     if (tries > 0) {
-      const t = tuneLearningRate(
+      const t = await tuneLearningRate(
         task,
         optimizer,
         tries,
         numberOption(options['tune-steps'], 'tune-steps', 100),
         numberOption(options.seed, 'seed', 0),
-        base,
+        { ...base, signal: interrupt.signal },
       );
       lr = t.best;
       tuning.push(...t.log);
       if (!quiet) process.stderr.write(`tuned ${optimizer}: lr ${lr} (${tries} tries)\n`);
     }
     results.push(
-      train(task, {
+      await train(task, {
         ...base,
+        signal: interrupt.signal,
         optimizer,
         lr,
         seed: numberOption(options.seed, 'seed', 0),
@@ -139,6 +145,17 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
         out: join(out, optimizer),
         progress: quiet ? () => {} : (line, final) => final && process.stderr.write(`${line}\n`),
       }),
+    );
+    if (results.at(-1)?.interrupted || interrupt.signal.aborted) {
+      stoppedDuring = optimizer;
+      break;
+    }
+  }
+  interrupt.dispose();
+  if (stoppedDuring !== null) {
+    const finished = results.filter((r) => !r.interrupted).map((r) => r.optimizer);
+    process.stderr.write(
+      `riesz: interrupted during ${stoppedDuring}; finished: ${finished.length > 0 ? finished.join(', ') : 'none'}; what ran is in ${out}/\n`,
     );
   }
   const csv = ['optimizer,step,wall_s,train_loss,test_loss,test_accuracy,train_sse,test_sse'];
@@ -188,11 +205,13 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
     join(out, 'summary.md'),
     `# ${task.description}\n\n${table}\n\n![loss vs steps](loss-vs-step.png)\n![loss vs time](loss-vs-time.png)\n`,
   );
+  const status = stoppedDuring === null ? 0 : interrupt.exitCode();
   if (options.json) {
     print(JSON.stringify({ task: task.name, out, results: results.map(({ curve: _c, ...r }) => r) }));
-    return;
+    return status;
   }
   print(`riesz compare — ${task.description}\n`);
   print(table);
   print(`\n  curves, plots (SVG, PNG) and summary.md in ${out}/`);
+  return status;
 }

@@ -11,7 +11,11 @@ import { runDemo } from './demo.js';
 import { runNorm } from './norm.js';
 import { runTrain } from './train.js';
 
-type Command = { run: (argv: string[], print: (s: string) => void) => void | Promise<void>; help: string };
+/** A command resolves to its exit status, or to nothing for 0. */
+type Command = {
+  run: (argv: string[], print: (s: string) => void) => unknown;
+  help: string;
+};
 
 const COMMANDS: Record<string, Command> = {
   train: {
@@ -62,8 +66,8 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError(`unknown command '${cmd}'; valid commands: ${Object.keys(COMMANDS).join(', ')}`);
     // Large products use every core (RIESZ_THREADS overrides; 1 keeps one thread).
     enableThreads(threadCount(process.env.RIESZ_THREADS));
-    await command.run(rest, print);
-    return 0;
+    const code = await command.run(rest, print);
+    return typeof code === 'number' ? code : 0;
   } catch (e) {
     const err = e as Error;
     const known = e instanceof RieszError;

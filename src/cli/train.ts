@@ -11,6 +11,7 @@ import { train } from '../train/loop.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
 import { loadTask, TASKS } from '../train/tasks.js';
 import { describeOptions, numberOption, type OptionSpec, parseArgs } from './args.js';
+import { onInterrupt } from './interrupt.js';
 import { fmt } from './table.js';
 import { readTrainingSettings, taskOverridesOf, trainingFlags, trainOptionsOf } from './training-flags.js';
 
@@ -66,13 +67,14 @@ export function jitChoice(options: Record<string, unknown>): boolean | undefined
   return options.jit ? true : options['no-jit'] ? false : undefined;
 }
 
-export async function runTrain(argv: string[], print: (s: string) => void): Promise<void> {
+/** Runs `riesz train`; resolves to the exit status (130/143 after Ctrl-C/SIGTERM, else 0). */
+export async function runTrain(argv: string[], print: (s: string) => void): Promise<number> {
   const { options, positionals } = parseArgs(argv, trainOptions, 'riesz train');
   if (options.help) {
     print(
       `usage: riesz train [options]\n\nTrains on real data and prints a summary.\n\noptions:\n${describeOptions(trainOptions)}`,
     );
-    return;
+    return 0;
   }
   if (positionals.length > 0) throw new UsageError(`riesz train takes no operands, got '${positionals[0]}'`);
   const onNan = String(options['on-nan'] ?? 'stop');
@@ -90,7 +92,9 @@ export async function runTrain(argv: string[], print: (s: string) => void): Prom
   const settings = readTrainingSettings(options);
   const task = loadTask(String(options.task ?? 'mnist-mlp'), taskOverridesOf(settings));
   await initDevice(String(options.device ?? 'wasm') as DeviceName);
-  const summary = train(task, {
+  const interrupt = onInterrupt((line) => process.stderr.write(`\nriesz: ${line}\n`));
+  const summary = await train(task, {
+    signal: interrupt.signal,
     ...trainOptionsOf(settings),
     optimizer,
     seed: numberOption(options.seed, 'seed', 0),
@@ -106,10 +110,19 @@ export async function runTrain(argv: string[], print: (s: string) => void): Prom
     progress: progressPrinter(Boolean(options.quiet)),
     jit: jitChoice(options),
   });
+  interrupt.dispose();
+  if (summary.interrupted) {
+    const save = options.save === undefined ? undefined : String(options.save);
+    process.stderr.write(
+      save
+        ? `riesz: interrupted after step ${summary.steps}; checkpoint in ${save} — continue with: riesz ${['train', ...argv.filter((a) => a !== '--resume')].join(' ')} --resume ${save}\n`
+        : `riesz: interrupted after step ${summary.steps}; no --save was given, so there is nothing to resume from${options.out ? ` (metrics in ${options.out}/)` : ''}\n`,
+    );
+  }
   const { curve: _curve, ...result } = summary;
   if (options.json) {
     print(JSON.stringify(result));
-    return;
+    return summary.interrupted ? interrupt.exitCode() : 0;
   }
   print(`riesz train — ${task.description}`);
   print(
@@ -130,4 +143,5 @@ export async function runTrain(argv: string[], print: (s: string) => void): Prom
     );
   }
   if (options.out) print(`  metrics in ${options.out}/`);
+  return summary.interrupted ? interrupt.exitCode() : 0;
 }

@@ -199,7 +199,7 @@ export function datasetFromCsvText(text: string, file: string, options: DataFile
  * standardised targets times targetStd². Classification losses (and unscaled data) come back as is.
  * @example
  * ```ts
- * const s = train(mlpTask(data), { optimizer: 'adam' });
+ * const s = await train(mlpTask(data), { optimizer: 'adam' });
  * lossInOriginalUnits(data, s.final_test_loss); // ½·MSE in the target's units²
  * ```
  */

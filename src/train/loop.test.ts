@@ -1,6 +1,10 @@
 /** The training loop's wall-time budget (used by bench/train's time-to-loss race). */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../../test/jax-setup.js';
+import { loadCheckpoint } from './checkpoint.js';
 import { train } from './loop.js';
 import { loadTask } from './tasks.js';
 
@@ -9,11 +13,44 @@ beforeAll(async () => {
 });
 
 describe('train with maxWallS', () => {
-  it('stops after the first step past the budget, and evaluates there', () => {
+  it('stops after the first step past the budget, and evaluates there', async () => {
     const task = loadTask('linreg-aniso');
-    const s = train(task, { optimizer: 'sgd', steps: 50, maxWallS: 0 });
+    const s = await train(task, { optimizer: 'sgd', steps: 50, maxWallS: 0 });
     expect(s.steps).toBe(1);
     expect(Number.isFinite(s.final_test_loss)).toBe(true);
-    expect(train(task, { optimizer: 'sgd', steps: 5, maxWallS: 1e6 }).steps).toBe(5);
+    expect((await train(task, { optimizer: 'sgd', steps: 5, maxWallS: 1e6 })).steps).toBe(5);
+  });
+});
+
+describe('train with a signal', () => {
+  it('stops after the step in progress, says so, and keeps the checkpoint and the metrics', async () => {
+    const task = loadTask('linreg-aniso');
+    const controller = new AbortController();
+    const dir = mkdtempSync(join(tmpdir(), 'riesz-signal-'));
+    const save = join(dir, 'ck.safetensors');
+    let seen = 0;
+    const s = await train(task, {
+      optimizer: 'kfac',
+      steps: 50,
+      save,
+      out: dir,
+      signal: controller.signal,
+      progress: () => {
+        if (++seen === 7) controller.abort();
+      },
+    });
+    expect(s.interrupted).toBe(true);
+    expect(s.steps).toBe(7);
+    expect(loadCheckpoint(save).step).toBe(7);
+    expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(7);
+    // Resuming continues the metrics: the earlier rows are kept, and the run ends where it would have.
+    const r = await train(task, { optimizer: 'kfac', steps: 12, resume: save, out: dir });
+    expect(r.interrupted).toBe(false);
+    const steps = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).step);
+    expect(steps).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    rmSync(dir, { recursive: true, force: true });
   });
 });

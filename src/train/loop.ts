@@ -5,7 +5,7 @@
  * loss first reaches a target, and a NaN/Inf policy (stop with a clear message, or skip the step).
  */
 
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { numpy as np } from '@jax-js/jax';
 import { type Batch, epochBatches, evalBatches, scheduledBatches } from '../data/dataset.js';
@@ -57,6 +57,11 @@ export interface TrainOptions {
    * batches are then drawn in order from consecutive seeded shuffles of the training set.
    */
   batchSchedule?: { doublingSteps: number };
+  /**
+   * Stops the run after the step in progress (Ctrl-C in the CLI): the checkpoint (with `save`) and
+   * the metrics are written as at the end, and the summary says `interrupted: true`.
+   */
+  signal?: AbortSignal;
 }
 
 export interface TrainSummary {
@@ -75,6 +80,8 @@ export interface TrainSummary {
   target_loss: number | null;
   skipped_steps: number;
   resumed_from_step: number | null;
+  /** True when `signal` stopped the run before its last step. */
+  interrupted: boolean;
   /** The batch's squared error of the predictive mean at the last step (autoencoders), else null. */
   final_train_sse: number | null;
   final_test_sse: number | null;
@@ -145,7 +152,11 @@ export function evaluate(
   };
 }
 
-export function train(task: Task, o: TrainOptions): TrainSummary {
+/**
+ * Trains `task` and returns the summary. Asynchronous: between steps it yields to the event loop, so
+ * that signals (Ctrl-C) and other work get through; the steps themselves run on the CPU as before.
+ */
+export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> {
   const lr = o.lr ?? task.lr[o.optimizer] ?? 1e-3;
   const batch = o.batch ?? task.batch;
   const seed = o.seed ?? 0;
@@ -180,6 +191,7 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
   const run = { task: task.name, optimizer: o.optimizer, lr, batch, seed };
   const settingsKey = JSON.stringify(settings);
   let startStep = 0;
+  let wallBefore = 0; // wall time of the run before the checkpoint resumed here
   if (o.resume) {
     const ck = loadCheckpoint(o.resume);
     for (const [k, v] of Object.entries(run)) {
@@ -199,11 +211,25 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
     params = ck.params;
     state = ck.state;
     startStep = ck.step;
+    wallBefore = typeof ck.run.wall_s === 'number' ? ck.run.wall_s : 0;
   } else state = built.opt.init(params);
-  const checkpoint = () =>
-    o.save && saveCheckpoint(o.save, { params, state, step, run: { ...run, settings: settingsKey } });
+  const checkpoint = () => {
+    if (!o.save) return;
+    saveCheckpoint(o.save, {
+      params,
+      state,
+      step,
+      run: { ...run, settings: settingsKey, wall_s: wallBefore + (performance.now() - start) / 1000 },
+    });
+    // The metrics so far go with it, so that a killed run resumes with its whole curve.
+    if (o.out) {
+      mkdirSync(o.out, { recursive: true });
+      writeFileAtomic(join(o.out, 'metrics.jsonl'), rows.length > 0 ? `${rows.join('\n')}\n` : '');
+    }
+  };
   const curve: CurvePoint[] = [];
-  const rows: string[] = [];
+  // A resumed run continues the metrics of the run it resumes (its rows up to the checkpoint's step).
+  const rows: string[] = o.resume && o.out ? earlierRows(o.out, startStep) : [];
   const start = performance.now();
   let step = startStep;
   let lastLoss = Number.NaN;
@@ -212,8 +238,15 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
   let skipped = 0;
   let stepTimes = 0;
   const report = o.progress ?? (() => {});
+  let interrupted = false;
   for (const b of batchStream(task, batch, seed, startStep, o.batchSchedule)) {
     if (step >= totalSteps) break;
+    // Let signal handlers run between steps.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (o.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
     const t0 = performance.now();
     const r = trainingStep(task, built, stepSettings, params, state, b, step);
     if (!r.finite) {
@@ -236,7 +269,7 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
     const wall = (performance.now() - start) / 1000;
     if (reached === null && o.targetLoss !== undefined && r.loss <= o.targetLoss) reached = wall;
     if (o.maxWallS !== undefined && wall > o.maxWallS) totalSteps = step;
-    const point: CurvePoint = { step, wall_s: wall, train_loss: r.loss };
+    const point: CurvePoint = { step, wall_s: wallBefore + wall, train_loss: r.loss };
     if (o.batchSchedule) point.batch = b.size;
     if (r.sse !== undefined) point.train_sse = r.sse;
     for (const [k, v] of Object.entries(r.info)) point[k] = v;
@@ -250,7 +283,8 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
     curve.push(point);
     rows.push(JSON.stringify(point));
     if (o.checkpointEvery && step % o.checkpointEvery === 0) checkpoint();
-    const rate = step / wall;
+    // Rate and ETA from this process's steps only (a resumed run did the others earlier).
+    const rate = (step - startStep) / wall;
     const eta = (totalSteps - step) / rate;
     report(
       `${o.optimizer} ${task.name}  step ${step}/${totalSteps}  loss ${r.loss.toFixed(4)}  ${rate.toFixed(1)} steps/s  ETA ${eta.toFixed(0)}s` +
@@ -280,6 +314,7 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
     time_to_target_s: reached,
     target_loss: o.targetLoss ?? null,
     skipped_steps: skipped,
+    interrupted,
     settings,
     curve,
   };
@@ -287,6 +322,22 @@ export function train(task: Task, o: TrainOptions): TrainSummary {
   disposeTree(state);
   if (o.out) writeMetrics(o.out, summary, rows, built.table);
   return summary;
+}
+
+/** The metrics.jsonl rows of an earlier run in `dir` up to `step` (none when there is no file). */
+function earlierRows(dir: string, step: number): string[] {
+  const file = join(dir, 'metrics.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      if (line.trim() === '') return false;
+      try {
+        return (JSON.parse(line) as { step?: number }).step! <= step;
+      } catch {
+        return false; // a torn last line of a killed run
+      }
+    });
 }
 
 /**
@@ -332,7 +383,9 @@ const CSV_COLUMNS = [
 function writeMetrics(dir: string, s: TrainSummary, jsonl: string[], table: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, 'metrics.jsonl'), `${jsonl.join('\n')}\n`);
-  const csv = [CSV_COLUMNS.join(','), ...s.curve.map((p) => CSV_COLUMNS.map((c) => p[c] ?? '').join(','))];
+  // Every row, the resumed run's earlier ones included.
+  const points = jsonl.map((line) => JSON.parse(line) as CurvePoint);
+  const csv = [CSV_COLUMNS.join(','), ...points.map((p) => CSV_COLUMNS.map((c) => p[c] ?? '').join(','))];
   writeFileAtomic(join(dir, 'metrics.csv'), `${csv.join('\n')}\n`);
   const { curve: _curve, ...rest } = s;
   writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(rest, null, 2)}\n`);

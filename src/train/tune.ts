@@ -19,7 +19,7 @@ export function lrGrid(center: number, tries: number): number[] {
   return Array.from({ length: tries }, (_, i) => center * 2 ** (lo + i));
 }
 
-export function tuneLearningRate(
+export async function tuneLearningRate(
   task: Task,
   optimizer: string,
   tries: number,
@@ -27,12 +27,12 @@ export function tuneLearningRate(
   seed: number,
   /** The other settings of the runs (K-FAC's, L2, …), the same for every try. */
   base: Partial<TrainOptions> = {},
-): { best: number; log: TuningTry[] } {
+): Promise<{ best: number; log: TuningTry[] }> {
   const log: TuningTry[] = [];
   for (const lr of lrGrid(base.lr ?? task.lr[optimizer] ?? 1e-3, tries)) {
     let s: TrainSummary | null = null;
     try {
-      s = train(task, {
+      s = await train(task, {
         ...base,
         optimizer,
         lr,

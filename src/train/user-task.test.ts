@@ -111,9 +111,9 @@ describe('the UCI tasks', () => {
     expect(() => uciTask('iris')).toThrow(UsageError);
   });
 
-  it('trains: Adam on uci-iris reaches more than 90% test accuracy in 200 steps', () => {
+  it('trains: Adam on uci-iris reaches more than 90% test accuracy in 200 steps', async () => {
     const task = uciTask('uci-iris');
-    const s = train(task, { optimizer: 'adam', steps: 200 });
+    const s = await train(task, { optimizer: 'adam', steps: 200 });
     expect(s.steps).toBe(200);
     expect(s.final_train_loss).toBeLessThan(0.3);
     expect(s.test_accuracy).toBeGreaterThan(0.9);
@@ -132,11 +132,13 @@ describe('the worked examples of the TSDoc', () => {
     ]);
   });
 
-  it("mlpTask's example trains the two half-moons to near-perfect test accuracy", () => {
+  it("mlpTask's example trains the two half-moons to near-perfect test accuracy", async () => {
     const code = tsdocExample('./user-task.ts', 'mlpTask').replace(/^import .*$/m, '');
     const printed: unknown[][] = [];
     const console = { log: (...a: unknown[]) => printed.push(a) };
-    new Function('datasetFromArrays', 'mlpTask', 'train', 'console', code)(
+    // The example awaits train(): run it as the body of an async function.
+    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
+    await new AsyncFunction('datasetFromArrays', 'mlpTask', 'train', 'console', code)(
       datasetFromArrays,
       mlpTask,
       train,

@@ -69,7 +69,7 @@ const TABULAR_LR: Record<string, number> = {
  * }
  * const data = datasetFromArrays(X, y, { testFraction: 0.25, seed: 3 });
  * const task = mlpTask(data, { hidden: [32] }); // MLP 2-32-2, softmax cross-entropy
- * const summary = train(task, { optimizer: 'adam', steps: 200 });
+ * const summary = await train(task, { optimizer: 'adam', steps: 200 });
  * console.log(task.name, summary.test_accuracy); // user:arrays, close to 1
  * ```
  */
@@ -153,7 +153,7 @@ export function uciDataset(name: string, seed = 0): UserDataset {
  * @throws UsageError for another name, listing the valid ones.
  * @example
  * ```ts
- * const s = train(uciTask('uci-iris'), { optimizer: 'adam', steps: 200 }); // ~97% test accuracy
+ * const s = await train(uciTask('uci-iris'), { optimizer: 'adam', steps: 200 }); // ~97% test accuracy
  * ```
  */
 export function uciTask(name: string, options: MlpTaskOptions & { seed?: number } = {}): Task {
