@@ -1,6 +1,6 @@
 /** `riesz train` end to end (the built CLI): the JSON contract, the seed's experiments 2 and 3 in small. */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -148,6 +148,42 @@ describe('riesz train', () => {
     );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/was written with optimizer adam, this run has sgd/);
+  }, 60_000);
+  it('Ctrl-C stops after the step in progress, saves, says how to resume, exits 130; the resumed run is the straight run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'riesz-int-'));
+    const ck = join(dir, 'run.safetensors');
+    const args = ['--task', 'linreg-aniso', '--optimizer', 'kfac', '--seed', '3'];
+    const child = spawn(process.execPath, [
+      cli,
+      'train',
+      ...args,
+      '--steps',
+      '1000000',
+      '--save',
+      ck,
+      '--quiet',
+    ]);
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('exit', (c) => resolve(c));
+      // Past start-up (jax-js, the data) and into the steps.
+      setTimeout(() => child.kill('SIGINT'), 4000);
+    });
+    expect(code, stderr).toBe(130);
+    const m = stderr.match(
+      /interrupted after step (\d+); checkpoint in (\S+) — continue with: riesz train .* --resume \S+/,
+    );
+    expect(m, stderr).not.toBeNull();
+    const k = Number(m![1]);
+    expect(k).toBeGreaterThan(0);
+    const resumed = trainJson(...args, '--steps', String(k + 5), '--resume', ck);
+    const straight = trainJson(...args, '--steps', String(k + 5));
+    expect(resumed.resumed_from_step).toBe(k);
+    expect(resumed.final_train_loss).toBe(straight.final_train_loss);
+    rmSync(dir, { recursive: true, force: true });
   }, 60_000);
   it('--jit runs the same training as the eager step; --jit with --no-jit is a usage error', () => {
     const args = ['--task', 'linreg-aniso', '--optimizer', 'kfac', '--steps', '10'];
