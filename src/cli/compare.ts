@@ -12,14 +12,14 @@ import { writeFileAtomic } from '../io/files.js';
 import { type TrainSummary, train } from '../train/loop.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
 import { lossChartSvg, svgToPng } from '../train/plot.js';
-import { loadTask, TASKS } from '../train/tasks.js';
 import { type TuningTry, tuneLearningRate } from '../train/tune.js';
 import { describeOptions, numberOption, type OptionSpec, parseArgs } from './args.js';
 import { onInterrupt } from './interrupt.js';
+import { taskFlags, taskOf } from './task-options.js';
 import { readTrainingSettings, taskOverridesOf, trainingFlags, trainOptionsOf } from './training-flags.js';
 
 export const compareOptions: Record<string, OptionSpec> = {
-  task: { type: 'string', value: 'T', help: `${TASKS.join(', ')} (default mnist-mlp)` },
+  ...taskFlags,
   optimizers: {
     type: 'string',
     value: 'a,b,c',
@@ -105,7 +105,7 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
   }
   const settings = readTrainingSettings(options);
   const base = trainOptionsOf(settings);
-  const task = loadTask(String(options.task ?? 'mnist-mlp'), taskOverridesOf(settings));
+  const task = taskOf(options, taskOverridesOf(settings), numberOption(options.seed, 'seed', 0));
   await initDevice('wasm');
   const out = String(options.out ?? `riesz-compare-${task.name}`);
   mkdirSync(out, { recursive: true });

@@ -9,14 +9,14 @@ import { type DeviceName, initDevice } from '../backend/device.js';
 import { UsageError } from '../errors.js';
 import { train } from '../train/loop.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
-import { loadTask, TASKS } from '../train/tasks.js';
 import { describeOptions, numberOption, type OptionSpec, parseArgs } from './args.js';
 import { onInterrupt } from './interrupt.js';
 import { fmt } from './table.js';
+import { taskFlags, taskOf } from './task-options.js';
 import { readTrainingSettings, taskOverridesOf, trainingFlags, trainOptionsOf } from './training-flags.js';
 
 export const trainOptions: Record<string, OptionSpec> = {
-  task: { type: 'string', value: 'T', help: `${TASKS.join(', ')} (default mnist-mlp)` },
+  ...taskFlags,
   optimizer: { type: 'string', value: 'O', help: `${OPTIMIZERS.join(', ')} (default kfac)` },
   seed: {
     type: 'string',
@@ -90,7 +90,7 @@ export async function runTrain(argv: string[], print: (s: string) => void): Prom
     return v;
   };
   const settings = readTrainingSettings(options);
-  const task = loadTask(String(options.task ?? 'mnist-mlp'), taskOverridesOf(settings));
+  const task = taskOf(options, taskOverridesOf(settings), numberOption(options.seed, 'seed', 0));
   await initDevice(String(options.device ?? 'wasm') as DeviceName);
   const interrupt = onInterrupt((line) => process.stderr.write(`\nriesz: ${line}\n`));
   const summary = await train(task, {

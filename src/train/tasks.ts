@@ -14,6 +14,7 @@ import type { MlpInit } from '../nn/mlp.js';
 import { type Model, mlpModel } from '../nn/model.js';
 import { charTransformer } from '../nn/transformer.js';
 import type { TaskKfacOptions } from './optimizers.js';
+import { UCI_TASKS, uciTask } from './user-task.js';
 
 const AUTOENCODER_SIZES = [784, 1000, 500, 250, 30, 250, 500, 1000, 784];
 const AUTOENCODER_LR: Record<string, number> = {
@@ -62,6 +63,7 @@ export const TASKS = [
   'fashion-mlp',
   'linreg-aniso',
   'mobydick-char',
+  ...UCI_TASKS,
 ] as const;
 export type TaskName = (typeof TASKS)[number];
 
@@ -238,6 +240,7 @@ export function loadTask(name: string, overrides: TaskOverrides = {}): Task {
       };
     }
     default:
+      if ((UCI_TASKS as readonly string[]).includes(name)) return uciTask(name);
       throw new UsageError(`unknown task '${name}'; valid tasks: ${TASKS.join(', ')}`);
   }
 }
