@@ -1,4 +1,4 @@
-// Writes the registry's tables into docs/optimizers.md between their markers (run after `npm run
+// Writes the registry's tables into docs/optimizers.md and the README between their markers (run after `npm run
 // build`); test/docs-tables.test.ts checks that the docs hold what the registry says.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,16 +9,21 @@ const { optimizerTable } = await import(join(root, 'dist/train/optimizers.js'));
 const { settingsTable, OPTIMIZER_SETTINGS, TASK_SETTINGS } = await import(
   join(root, 'dist/train/settings.js')
 );
-const file = join(root, 'docs/optimizers.md');
-let text = readFileSync(file, 'utf8');
-const tables = {
-  optimizers: optimizerTable(),
-  'optimizer-settings': settingsTable(OPTIMIZER_SETTINGS),
-  'task-settings': settingsTable(TASK_SETTINGS),
+const files = {
+  'docs/optimizers.md': {
+    optimizers: optimizerTable(),
+    'optimizer-settings': settingsTable(OPTIMIZER_SETTINGS),
+    'task-settings': settingsTable(TASK_SETTINGS),
+  },
+  'README.md': { optimizers: optimizerTable() },
 };
-for (const [name, table] of Object.entries(tables)) {
-  const re = new RegExp(`(<!-- ${name}:begin -->\\n)[\\s\\S]*?(<!-- ${name}:end -->)`);
-  if (!re.test(text)) throw new Error(`docs/optimizers.md has no ${name} markers`);
-  text = text.replace(re, `$1${table}\n$2`);
+for (const [name, tables] of Object.entries(files)) {
+  const file = join(root, name);
+  let text = readFileSync(file, 'utf8');
+  for (const [marker, table] of Object.entries(tables)) {
+    const re = new RegExp(`(<!-- ${marker}:begin -->\\n)[\\s\\S]*?(<!-- ${marker}:end -->)`);
+    if (!re.test(text)) throw new Error(`${name} has no ${marker} markers`);
+    text = text.replace(re, `$1${table}\n$2`);
+  }
+  writeFileSync(file, text);
 }
-writeFileSync(file, text);

@@ -5,17 +5,18 @@ import { expect, it } from 'vitest';
 import { optimizerTable } from '../src/train/optimizers.js';
 import { OPTIMIZER_SETTINGS, settingsTable, TASK_SETTINGS } from '../src/train/settings.js';
 
-const docs = readFileSync(join(import.meta.dirname, '../docs/optimizers.md'), 'utf8');
+const read = (f: string) => readFileSync(join(import.meta.dirname, '..', f), 'utf8');
 
 it.each([
-  ['optimizers', optimizerTable()],
-  ['optimizer-settings', settingsTable(OPTIMIZER_SETTINGS)],
-  ['task-settings', settingsTable(TASK_SETTINGS)],
+  ['docs/optimizers.md', 'optimizers', optimizerTable()],
+  ['docs/optimizers.md', 'optimizer-settings', settingsTable(OPTIMIZER_SETTINGS)],
+  ['docs/optimizers.md', 'task-settings', settingsTable(TASK_SETTINGS)],
+  ['README.md', 'optimizers', optimizerTable()],
 ])(
-  'docs/optimizers.md holds the %s table of the registry (regenerate: node scripts/docs-tables.mjs)',
-  (name, table) => {
-    const m = docs.match(new RegExp(`<!-- ${name}:begin -->\\n([\\s\\S]*?)\\n<!-- ${name}:end -->`));
-    expect(m, `markers of ${name}`).not.toBeNull();
+  '%s holds the %s table of the registry (regenerate: node scripts/docs-tables.mjs)',
+  (file, name, table) => {
+    const m = read(file).match(new RegExp(`<!-- ${name}:begin -->\\n([\\s\\S]*?)\\n<!-- ${name}:end -->`));
+    expect(m, `markers of ${name} in ${file}`).not.toBeNull();
     expect(m![1]).toBe(table);
   },
 );
