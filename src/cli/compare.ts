@@ -25,6 +25,11 @@ export const compareOptions: Record<string, OptionSpec> = {
     value: 'a,b,c',
     help: `comma-separated, from ${OPTIMIZERS.join(', ')} (default sgd,adam,kfac)`,
   },
+  reference: {
+    type: 'string',
+    value: 'O',
+    help: 'one of --optimizers: report when each reaches its final train loss (mean of its last 10 steps), in wall time',
+  },
   'target-loss': {
     type: 'string',
     value: 'X',
@@ -48,8 +53,28 @@ export const compareOptions: Record<string, OptionSpec> = {
 const num = (x: number | null | undefined, digits = 4) =>
   x === null || x === undefined || !Number.isFinite(x) ? '—' : Number(x.toPrecision(digits)).toString();
 
+/** The race to a reference's final loss: its value, and each run's first wall time at or below it. */
+export interface Race {
+  reference: string;
+  loss: number;
+  /** Optimizer → seconds (null: not reached). */
+  times: Record<string, number | null>;
+}
+
+/** The reference's final train loss (the mean of its last 10 steps) and when each run first reached it. */
+export function raceTo(reference: string, rows: TrainSummary[]): Race {
+  const ref = rows.find((r) => r.optimizer === reference);
+  if (!ref) throw new UsageError(`--reference ${reference} is not among the optimizers compared`);
+  const tail = ref.curve.slice(-10);
+  const loss = tail.reduce((s, p) => s + p.train_loss, 0) / tail.length;
+  const times = Object.fromEntries(
+    rows.map((r) => [r.optimizer, r.curve.find((p) => p.train_loss <= loss)?.wall_s ?? null]),
+  );
+  return { reference, loss, times };
+}
+
 /** The Markdown table of a comparison. */
-export function summaryTable(rows: TrainSummary[]): string {
+export function summaryTable(rows: TrainSummary[], race?: Race): string {
   const withSse = rows.some((r) => r.final_train_sse !== null);
   const header = [
     'optimizer',
@@ -62,6 +87,7 @@ export function summaryTable(rows: TrainSummary[]): string {
     'ms / step',
     'wall (s)',
     ...(withSse ? ['train sq. error', 'test sq. error'] : []),
+    ...(race ? [`time to ${race.reference}'s loss ${race.loss.toPrecision(4)} (s)`] : []),
   ];
   const lines = rows.map((r) => [
     r.optimizer,
@@ -78,6 +104,7 @@ export function summaryTable(rows: TrainSummary[]): string {
     r.step_time_ms.toFixed(1),
     r.wall_s.toFixed(1),
     ...(withSse ? [num(r.final_train_sse), num(r.final_test_sse)] : []),
+    ...(race ? [race.times[r.optimizer] === null ? 'not reached' : race.times[r.optimizer]!.toFixed(1)] : []),
   ]);
   return [
     `| ${header.join(' | ')} |`,
@@ -103,6 +130,8 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
     if (!(OPTIMIZERS as readonly string[]).includes(n))
       throw new UsageError(`unknown optimizer '${n}'; valid optimizers: ${OPTIMIZERS.join(', ')}`);
   }
+  if (options.reference !== undefined && !names.includes(String(options.reference)))
+    throw new UsageError(`--reference ${options.reference} is not among --optimizers ${names.join(',')}`);
   const settings = readTrainingSettings(options);
   const base = trainOptionsOf(settings);
   const task = taskOf(options, taskOverridesOf(settings), numberOption(options.seed, 'seed', 0));
@@ -200,14 +229,25 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
     ];
     writeFileAtomic(join(out, 'tuning.csv'), `${rows.join('\n')}\n`);
   }
-  const table = summaryTable(results);
+  const race =
+    options.reference === undefined || results.length === 0
+      ? undefined
+      : raceTo(String(options.reference), results);
+  const table = summaryTable(results, race);
   writeFileAtomic(
     join(out, 'summary.md'),
     `# ${task.description}\n\n${table}\n\n![loss vs steps](loss-vs-step.png)\n![loss vs time](loss-vs-time.png)\n`,
   );
   const status = stoppedDuring === null ? 0 : interrupt.exitCode();
   if (options.json) {
-    print(JSON.stringify({ task: task.name, out, results: results.map(({ curve: _c, ...r }) => r) }));
+    print(
+      JSON.stringify({
+        task: task.name,
+        out,
+        results: results.map(({ curve: _c, ...r }) => r),
+        ...(race ? { race } : {}),
+      }),
+    );
     return status;
   }
   print(`riesz compare — ${task.description}\n`);
