@@ -17,7 +17,7 @@ import { numpy as np } from '@jax-js/jax';
 import { cholesky } from '../linalg/cholesky.js';
 import { eigh } from '../linalg/eigh.js';
 import { matmul } from '../linalg/gemm.js';
-import { NEWTON_SCHULZ_MUON, newtonSchulzPolar } from '../linalg/matfun.js';
+import { newtonSchulzPolar } from '../linalg/matfun.js';
 import { identity, type Matrix, transpose, zeros } from '../linalg/matrix.js';
 import { sgemm } from '../linalg/sgemm.js';
 import { solveLower } from '../linalg/triangular.js';
@@ -273,7 +273,8 @@ export const hostKronecker = {
       // Symmetric roots S (eigh) or Cholesky inverses L⁻¹: D = S_Γᵀ polar(S_Γ G S_Āᵀ) S_Ā.
       const G64: Matrix = { rows: out, cols, re: Float64Array.from(g), im: null };
       const Gt = matmul(matmul(s.Ginv!, G64), transpose(s.Ainv!));
-      const P = newtonSchulzPolar(Gt, { steps: settings.polarSteps, coefficients: NEWTON_SCHULZ_MUON });
+      // The same schedule as Muon's (Polar Express), on the host in f64.
+      const P = newtonSchulzPolar(Gt, { steps: settings.polarSteps, schedule: 'polar-express' });
       U = Float32Array.from(matmul(matmul(transpose(s.Ginv!), P), s.Ainv!).re);
     }
     return splitUpdate(layout, np.array(U).reshape([out, cols]));
@@ -377,7 +378,10 @@ export const deviceKronecker = {
     let U = np.matmul(np.matmul(s.Ginv!.ref, Gm.ref), s.Ainv!.ref);
     if (settings.step === 'polar') {
       // Ginv, Ainv are symmetric S = (damped factor)^{−1/2}: D = S_Γ polar(S_Γ G S_Ā) S_Ā.
-      U = np.matmul(np.matmul(s.Ginv!.ref, polarNewtonSchulz(U, settings.polarSteps)), s.Ainv!.ref);
+      U = np.matmul(
+        np.matmul(s.Ginv!.ref, polarNewtonSchulz(U, settings.polarSteps, 'polar-express')),
+        s.Ainv!.ref,
+      );
     }
     Gm.dispose();
     return splitUpdate(layout, U);

@@ -207,14 +207,15 @@ export function scaleByKfac({
         let s: HostKroneckerState | DeviceKroneckerState;
         if (onHost) {
           const before = blocks[name] as HostKroneckerState | undefined;
-          const h0 =
-            accumulate || !before
-              ? phase('factors', () => hostKronecker.accumulate(before, layout, borrowed, weightOf))
-              : (disposeTap(borrowed), before);
+          let h0 = before;
+          if (accumulate || !h0)
+            h0 = phase('factors', () => hostKronecker.accumulate(before, layout, borrowed, weightOf));
+          else disposeTap(borrowed);
+          const h1 = h0;
           const h = phase('inverses', () =>
-            refresh || !h0.Ainv
-              ? hostKronecker.refresh(h0, name, settings, shift)
-              : hostKronecker.damp(h0, name, settings, shift),
+            refresh || !h1.Ainv
+              ? hostKronecker.refresh(h1, name, settings, shift)
+              : hostKronecker.damp(h1, name, settings, shift),
           );
           s = h;
           Object.assign(
