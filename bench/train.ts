@@ -1,15 +1,18 @@
 /**
- * bench/train — one training step of the MNIST deep autoencoder (784-1000-500-250-30 mirrored,
- * sigmoid, batch 1000) with Adam and with K-FAC (the task's settings: the quadratic-model step, one
- * JVP per step; inverses every 10 steps after a 10-step warm-up, so the 10 steps timed after the
- * warm-up include one refresh) in riesz on jax-js's wasm device, against PyTorch on the CPU (Debian's
- * python3-torch) in the same run. The PyTorch peer runs with the machine's OpenBLAS settings
- * ("default") and with OPENBLAS_CORETYPE=SkylakeX for the peer alone ("tuned").
+ * bench/train — one training step of the MNIST deep autoencoder (the task `mnist-autoencoder`: the
+ * anchors' tanh net, batch 1000; `--task mnist-autoencoder-sigmoid` for the sigmoid one) with Adam and
+ * with K-FAC (the task's settings: the 2-D quadratic model with Levenberg–Marquardt damping, inverses
+ * every 5 steps; the 10 steps timed after the 5-step burn-in include two refreshes) in riesz on
+ * jax-js's wasm device, against PyTorch on the CPU (Debian's python3-torch) in the same run. The
+ * PyTorch peer runs with the machine's OpenBLAS settings ("default") and with
+ * OPENBLAS_CORETYPE=SkylakeX for the peer alone ("tuned").
  *
- * With --time-to-adam-loss it also measures the wall time K-FAC needs to reach Adam's 300-step train
- * loss (about ten minutes more).
+ * --profile prints where each step's time goes (bench's phases: forward/backward, the update and,
+ * inside it, K-FAC's factors, inverses, preconditioning, Fisher products and trial loss), wall and
+ * CPU time per step. --time-to-adam-loss also measures the wall time K-FAC needs to reach Adam's
+ * 300-step train loss (some twenty minutes more).
  *
- * usage: npm run bench:train [-- --steps 5] [-- --time-to-adam-loss]
+ * usage: npm run bench:train [-- --steps 5] [-- --profile] [-- --time-to-adam-loss] [-- --task T]
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -101,7 +104,11 @@ const peer = (env: NodeJS.ProcessEnv) =>
   JSON.parse(
     execFileSync(
       '/usr/bin/python3',
-      [join(import.meta.dirname, '../../bench/peers/train_torch.py'), String(steps)],
+      [
+        join(import.meta.dirname, '../../bench/peers/train_torch.py'),
+        String(steps),
+        task.name === 'mnist-autoencoder-sigmoid' ? 'sigmoid' : 'tanh',
+      ],
       { encoding: 'utf8', env },
     ),
   ) as { adam_step_s: number[]; threads: number };

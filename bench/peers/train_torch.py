@@ -1,8 +1,10 @@
 """PyTorch (CPU) peer for bench/train: the MNIST deep autoencoder 784-1000-500-250-30 mirrored,
-sigmoid hidden units, sigmoid cross-entropy (summed over pixels, mean over the batch), one Adam step
-on a batch of 1000 random [0, 1] images. Prints JSON {"adam_step_s": [...], "threads": n}.
+sigmoid cross-entropy (summed over pixels, mean over the batch), one Adam step on a batch of 1000
+random [0, 1] images. NET "tanh" (default, the task mnist-autoencoder): tanh hidden units, a linear
+code layer, L2 1e-5 in the gradient; "sigmoid" (mnist-autoencoder-sigmoid): sigmoid units, no L2.
+Prints JSON {"adam_step_s": [...], "threads": n}.
 
-usage: train_torch.py STEPS
+usage: train_torch.py STEPS [NET]
 """
 import json
 import sys
@@ -12,13 +14,15 @@ import torch
 
 torch.manual_seed(0)
 sizes = [784, 1000, 500, 250, 30, 250, 500, 1000, 784]
+net = sys.argv[2] if len(sys.argv) > 2 else "tanh"
 layers = []
 for i in range(len(sizes) - 1):
     layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
-    if i < len(sizes) - 2:
-        layers.append(torch.nn.Sigmoid())
+    if i < len(sizes) - 2 and not (net == "tanh" and sizes[i + 1] == 30):
+        layers.append(torch.nn.Tanh() if net == "tanh" else torch.nn.Sigmoid())
 model = torch.nn.Sequential(*layers)
-opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+# Adam's weight_decay adds η·θ to the gradient: the L2 term ½η‖θ‖² of riesz's objective.
+opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-5 if net == "tanh" else 0)
 x = torch.rand(1000, 784)
 
 
