@@ -1,5 +1,5 @@
 /**
- * End-to-end tests of the `riesz` command (the built dist/cli/main.js, as users run it), and the
+ * End-to-end tests of the `riesz` command (the built dist/cli/bin.js, as users run it), and the
  * cross-check against NumPy/SciPy on random weighted real and complex cases.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { diag, matrix, vector } from '../src/linalg/matrix.js';
 import { Rng, randomHpd, randomNormal } from '../src/linalg/random.js';
 
 const root = join(import.meta.dirname, '..');
-const cli = join(root, 'dist/cli/main.js');
+const cli = join(root, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'riesz-cli-'));
 
 function riesz(...args: string[]) {

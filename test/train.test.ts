@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const cli = join(import.meta.dirname, '../dist/cli/main.js');
+const cli = join(import.meta.dirname, '../dist/cli/bin.js');
 
 function riesz(...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });

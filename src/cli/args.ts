@@ -1,7 +1,9 @@
 /**
- * A small, strict command-line parser: `--name value`, `--name=value`, boolean flags and positional
- * operands. Unknown options fail with the list of valid ones (never silently ignored).
+ * The command-line parser, on Node's own `util.parseArgs` (its tokens): `--name value`,
+ * `--name=value`, boolean flags and positional operands. Unknown options fail with the list of valid
+ * ones (never silently ignored); a value may start with '-' (`--seed -1`).
  */
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 
 export interface OptionSpec {
@@ -17,39 +19,75 @@ export interface Parsed {
   positionals: string[];
 }
 
+const NEGATIVE = 'riesz:negative-operand:';
+
 export function parseArgs(argv: string[], spec: Record<string, OptionSpec>, command: string): Parsed {
-  const options: Parsed['options'] = {};
-  const positionals: string[] = [];
   const valid = () =>
     Object.keys(spec)
       .map((k) => `--${k}`)
       .join(', ');
+  // Node's parser calls a value that starts with '-' ambiguous (`--seed -1`); riesz takes it as the
+  // value, so such pairs are joined into `--name=value` first.
+  const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
+      args.push(...argv.slice(i));
       break;
     }
-    if (!arg.startsWith('--') || arg === '-') {
-      if (arg.startsWith('-') && arg.length > 1 && Number.isNaN(Number(arg))) {
-        throw new UsageError(`unknown option '${arg}' for '${command}'; valid options: ${valid()}`);
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : null;
+    const next = argv[i + 1];
+    if (
+      name &&
+      spec[name]?.type === 'string' &&
+      next !== undefined &&
+      next.startsWith('-') &&
+      next !== '--'
+    ) {
+      args.push(`${arg}=${next}`);
+      i++;
+    } else args.push(arg);
+  }
+  // A lone '-1' is a number operand, not an option.
+  for (const a of args) {
+    if (/^-[^-]/.test(a) && Number.isNaN(Number(a)))
+      throw new UsageError(`unknown option '${a}' for '${command}'; valid options: ${valid()}`);
+  }
+  const negatives: string[] = [];
+  let parsed: ReturnType<typeof nodeParseArgs>;
+  try {
+    parsed = nodeParseArgs({
+      // A negative number operand would read as a short option: it goes through as a placeholder.
+      args: args.map((a) => (/^-[^-]/.test(a) ? `${NEGATIVE}${negatives.push(a) - 1}` : a)),
+      options: Object.fromEntries(Object.entries(spec).map(([k, o]) => [k, { type: o.type }])),
+      strict: false,
+      allowPositionals: true,
+      tokens: true,
+    });
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message}`);
+  }
+  const options: Parsed['options'] = {};
+  const positionals: string[] = [];
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind === 'positional')
+      positionals.push(
+        t.value.startsWith(NEGATIVE) ? negatives[Number(t.value.slice(NEGATIVE.length))] : t.value,
+      );
+    else if (t.kind === 'option-terminator') continue;
+    else {
+      const opt = spec[t.name];
+      if (!opt)
+        throw new UsageError(`unknown option '--${t.name}' for '${command}'; valid options: ${valid()}`);
+      if (opt.type === 'boolean') {
+        if (t.value !== undefined) throw new UsageError(`option '--${t.name}' takes no value`);
+        options[t.name] = true;
+      } else {
+        if (t.value === undefined)
+          throw new UsageError(`option '--${t.name}' needs a value (${opt.value ?? 'VALUE'})`);
+        options[t.name] = t.value;
       }
-      positionals.push(arg);
-      continue;
     }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    const opt = spec[name];
-    if (!opt) throw new UsageError(`unknown option '--${name}' for '${command}'; valid options: ${valid()}`);
-    if (opt.type === 'boolean') {
-      if (eq >= 0) throw new UsageError(`option '--${name}' takes no value`);
-      options[name] = true;
-      continue;
-    }
-    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined)
-      throw new UsageError(`option '--${name}' needs a value (${opt.value ?? 'VALUE'})`);
-    options[name] = value;
   }
   return { options, positionals };
 }

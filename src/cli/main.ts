@@ -1,6 +1,6 @@
-#!/usr/bin/env node
 /**
- * The `riesz` command. Errors print one line (`riesz: error: …`) and exit non-zero; `--debug` adds
+ * The `riesz` command, as a function: `main(argv)` runs one command in-process and resolves to its
+ * exit status (tests call it directly; bin.ts is the executable). Errors print one line (`riesz: error: …`) and exit non-zero; `--debug` adds
  * the stack trace. Usage errors exit 2, other failures 1.
  */
 import { readFileSync } from 'node:fs';
@@ -79,5 +79,3 @@ export async function main(argv: string[]): Promise<number> {
     return e instanceof UsageError ? 2 : 1;
   }
 }
-
-process.exitCode = await main(process.argv.slice(2));
