@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { initDevice } from '../backend/device.js';
-import { UsageError } from '../errors.js';
+import { RieszError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { type TrainSummary, train } from '../train/loop.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
@@ -144,37 +144,46 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
   const tuning: TuningTry[] = [];
   const interrupt = onInterrupt((line) => process.stderr.write(`\nriesz: ${line}\n`));
   let stoppedDuring: string | null = null;
+  const failed: { optimizer: string; error: string }[] = [];
   for (const optimizer of names) {
     if (interrupt.signal.aborted) break;
-    let lr = base.lr;
-    if (tries > 0) {
-      const t = await tuneLearningRate(
-        task,
-        optimizer,
-        tries,
-        numberOption(options['tune-steps'], 'tune-steps', 100),
-        numberOption(options.seed, 'seed', 0),
-        { ...base, signal: interrupt.signal },
+    // A failing optimizer (a numerical error, a diverged run) is reported and the others go on.
+    try {
+      let lr = base.lr;
+      if (tries > 0) {
+        const t = await tuneLearningRate(
+          task,
+          optimizer,
+          tries,
+          numberOption(options['tune-steps'], 'tune-steps', 100),
+          numberOption(options.seed, 'seed', 0),
+          { ...base, signal: interrupt.signal },
+        );
+        lr = t.best;
+        tuning.push(...t.log);
+        if (!quiet) process.stderr.write(`tuned ${optimizer}: lr ${lr} (${tries} tries)\n`);
+      }
+      results.push(
+        await train(task, {
+          ...base,
+          signal: interrupt.signal,
+          optimizer,
+          lr,
+          seed: numberOption(options.seed, 'seed', 0),
+          targetLoss:
+            options['target-loss'] === undefined
+              ? undefined
+              : numberOption(options['target-loss'], 'target-loss', 0),
+          out: join(out, optimizer),
+          progress: quiet ? () => {} : (line, final) => final && process.stderr.write(`${line}\n`),
+        }),
       );
-      lr = t.best;
-      tuning.push(...t.log);
-      if (!quiet) process.stderr.write(`tuned ${optimizer}: lr ${lr} (${tries} tries)\n`);
+    } catch (e) {
+      if (!(e instanceof RieszError)) throw e;
+      failed.push({ optimizer, error: e.message });
+      process.stderr.write(`riesz: ${optimizer} failed: ${e.message}; going on with the others\n`);
+      continue;
     }
-    results.push(
-      await train(task, {
-        ...base,
-        signal: interrupt.signal,
-        optimizer,
-        lr,
-        seed: numberOption(options.seed, 'seed', 0),
-        targetLoss:
-          options['target-loss'] === undefined
-            ? undefined
-            : numberOption(options['target-loss'], 'target-loss', 0),
-        out: join(out, optimizer),
-        progress: quiet ? () => {} : (line, final) => final && process.stderr.write(`${line}\n`),
-      }),
-    );
     if (results.at(-1)?.interrupted || interrupt.signal.aborted) {
       stoppedDuring = optimizer;
       break;
@@ -234,11 +243,13 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
       ? undefined
       : raceTo(String(options.reference), results);
   const table = summaryTable(results, race);
+  const failures = failed.map((f) => `- ${f.optimizer} failed: ${f.error}`).join('\n');
+
   writeFileAtomic(
     join(out, 'summary.md'),
-    `# ${task.description}\n\n${table}\n\n![loss vs steps](loss-vs-step.png)\n![loss vs time](loss-vs-time.png)\n`,
+    `# ${task.description}\n\n${table}\n${failed.length > 0 ? `\n${failures}\n` : ''}\n![loss vs steps](loss-vs-step.png)\n![loss vs time](loss-vs-time.png)\n`,
   );
-  const status = stoppedDuring === null ? 0 : interrupt.exitCode();
+  const status = stoppedDuring !== null ? interrupt.exitCode() : failed.length > 0 ? 1 : 0;
   if (options.json) {
     print(
       JSON.stringify({
@@ -246,12 +257,14 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
         out,
         results: results.map(({ curve: _c, ...r }) => r),
         ...(race ? { race } : {}),
+        ...(failed.length > 0 ? { failed } : {}),
       }),
     );
     return status;
   }
   print(`riesz compare — ${task.description}\n`);
   print(table);
+  if (failed.length > 0) print(`\n${failures}`);
   print(`\n  curves, plots (SVG, PNG) and summary.md in ${out}/`);
   return status;
 }

@@ -1,11 +1,16 @@
 /** K-FAC's curvature blocks: factor statistics, damped inverses by eigh and Cholesky, preconditioning. */
 import { numpy as np, random } from '@jax-js/jax';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { read, ready } from '../../test/jax-setup.js';
 import { matmul } from '../linalg/gemm.js';
 import { type Matrix, zeros } from '../linalg/matrix.js';
 import { Rng, randomNormal } from '../linalg/random.js';
-import { factoredDamping, hostKronecker, type KroneckerLayout } from './kfac-blocks.js';
+import {
+  dampedInverseByCholesky,
+  factoredDamping,
+  hostKronecker,
+  type KroneckerLayout,
+} from './kfac-blocks.js';
 import { debiasedDecay } from './kfac-rules.js';
 import type { Tensor } from './types.js';
 
@@ -149,5 +154,22 @@ describe('host Kronecker block', () => {
     u.b.dispose();
     tap.a.dispose();
     tap.g.dispose();
+  });
+
+  it('a factor that rounding left slightly indefinite falls back to its eigendecomposition, once per factor', () => {
+    // Eigenvalues 2.001 and −0.001: the shift 5e-4 does not make it PD, so Cholesky breaks.
+    const F = { rows: 2, cols: 2, re: Float64Array.of(1, 1.001, 1.001, 1), im: null };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const inv = dampedInverseByCholesky(F, 5e-4, false, 'test factor');
+    dampedInverseByCholesky(F, 5e-4, false, 'test factor');
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][0])).toMatch(
+      /test factor.*eigendecomposition with negative eigenvalues set to 0/,
+    );
+    warn.mockRestore();
+    // Q diag(1/(2.001 + s), 1/(0 + s)) Qᵀ with Q = [1 1; 1 −1]/√2.
+    const [a, b] = [1 / (2.001 + 5e-4), 1 / 5e-4];
+    const want = [(a + b) / 2, (a - b) / 2, (a - b) / 2, (a + b) / 2];
+    for (let k = 0; k < 4; k++) expect(Math.abs(inv.re[k] - want[k]) / Math.abs(want[k])).toBeLessThan(1e-5);
   });
 });

@@ -183,7 +183,15 @@ function eigOf(F: Matrix, what: string): Eig {
   return { values: v, vectors: vectors! };
 }
 
-/** (F + shift·I)⁻¹, or for the polar step L⁻¹ with F + shift·I = LLᵀ, by Cholesky. */
+/** Where a factor's Cholesky failed and its eigendecomposition stood in (reported once per layer). */
+const choleskyFallbacks = new Set<string>();
+
+/**
+ * (F + shift·I)⁻¹, or for the polar step L⁻¹ with F + shift·I = LLᵀ, by Cholesky. A factor is PSD,
+ * but its f32-accumulated statistics can leave eigenvalues slightly below zero that a small shift
+ * does not cover: then the eigendecomposition, with those eigenvalues set to 0, stands in, and a
+ * warning says so once per factor.
+ */
 function choleskyInverse(F: Matrix, shift: number, polar: boolean, what: string): Matrix {
   assertFiniteFactor(F, what);
   const n = F.rows;
@@ -194,7 +202,14 @@ function choleskyInverse(F: Matrix, shift: number, polar: boolean, what: string)
   try {
     L = cholesky(M, what);
   } catch (e) {
-    throw new NumericalError(`${(e as Error).message} (increase the damping)`);
+    if (!choleskyFallbacks.has(what)) {
+      choleskyFallbacks.add(what);
+      console.warn(
+        `riesz: ${(e as Error).message}; using its eigendecomposition with negative eigenvalues set to 0 instead`,
+      );
+    }
+    const f = polar ? (v: number) => 1 / Math.sqrt(v + shift) : (v: number) => 1 / (v + shift);
+    return fromEig(eigOf(F, what), f);
   }
   const Linv = solveLower(L, identity(n));
   if (polar) return Linv;
@@ -202,6 +217,9 @@ function choleskyInverse(F: Matrix, shift: number, polar: boolean, what: string)
   const L32 = Float32Array.from(Linv.re);
   return { rows: n, cols: n, re: Float64Array.from(sgemm(n, n, n, L32, L32, true)), im: null };
 }
+
+/** The Cholesky path of the damped inverse, for tests. */
+export const dampedInverseByCholesky = choleskyInverse;
 
 export const hostKronecker = {
   /** Folds this step's statistics into the averages with weight ε on the old ones (consumes tap). */

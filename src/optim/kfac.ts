@@ -71,7 +71,8 @@ export interface KfacOptions {
   /** Refresh the factorisations at every one of the first this-many steps (default 0). */
   inverseWarmup?: number;
   /**
-   * How the damped factors are inverted: 'cholesky' (default) or 'eigh' — f64 on the host with
+   * How the damped factors are inverted: 'cholesky' (default; where rounding leaves a factor not
+   * quite PSD it falls back to the eigendecomposition and says so) or 'eigh' — f64 on the host with
    * riesz's own kernels; 'newton-schulz' (warm-started, matmul-only) or 'exact' (jax-js's inverse) —
    * on the device. 'host' is the old name of 'cholesky'.
    */
