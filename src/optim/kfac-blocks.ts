@@ -202,14 +202,17 @@ function choleskyInverse(F: Matrix, shift: number, polar: boolean, what: string)
   try {
     L = cholesky(M, what);
   } catch (e) {
+    const { values, vectors } = eigh(F);
     if (!choleskyFallbacks.has(what)) {
       choleskyFallbacks.add(what);
       console.warn(
-        `riesz: ${(e as Error).message}; using its eigendecomposition with negative eigenvalues set to 0 instead`,
+        `riesz: ${(e as Error).message} with shift ${shift.toPrecision(3)} (eigenvalues from ${values[0].toPrecision(3)} to ${values[n - 1].toPrecision(3)}); using its eigendecomposition with negative eigenvalues set to 0 instead`,
       );
     }
+    const clamped = zeros(1, n);
+    for (let i = 0; i < n; i++) clamped.re[i] = Math.max(values[i], 0);
     const f = polar ? (v: number) => 1 / Math.sqrt(v + shift) : (v: number) => 1 / (v + shift);
-    return fromEig(eigOf(F, what), f);
+    return fromEig({ values: clamped, vectors: vectors! }, f);
   }
   const Linv = solveLower(L, identity(n));
   if (polar) return Linv;
