@@ -7,7 +7,9 @@
 import { defaultDevice, init } from '@jax-js/jax';
 import { RieszError } from '../errors.js';
 
+/** A jax-js device: `wasm` (CPU, WebAssembly; the default), `webgpu`, or jax-js's plain `cpu` one. */
 export type DeviceName = 'wasm' | 'webgpu' | 'cpu';
+/** Every {@link DeviceName}, in the order messages list them. */
 export const DEVICES: readonly DeviceName[] = ['wasm', 'webgpu', 'cpu'];
 
 /** The requested device cannot be started here; the message says why and what to do. */

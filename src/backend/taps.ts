@@ -4,7 +4,9 @@
  */
 import { numpy as np } from '@jax-js/jax';
 
+/** A jax-js array. */
 export type Tensor = np.Array;
+/** A model's parameters (or their gradients) by name, e.g. `fc0.w`, `fc0.b`. */
 export type ParamDict = Record<string, Tensor>;
 
 /** Per-layer curvature taps for one step (see nn/): input activations a (B×in) and pre-activation

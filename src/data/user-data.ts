@@ -14,6 +14,7 @@ import { NonFiniteError, ParseError, ShapeError, UsageError } from '../errors.js
 import { Rng } from '../linalg/random.js';
 import { type Dataset, shuffled } from './dataset.js';
 
+/** Whether the labels are classes (a classification problem) or numeric targets (regression). */
 export type DataKind = 'classification' | 'regression';
 
 /** The training split's statistics the data were standardised with (x ↦ (x − mean) / std). */
@@ -45,6 +46,7 @@ export interface UserDataset {
   standardisation?: Standardisation;
 }
 
+/** How {@link datasetFromArrays} and the file readers split, scale and name the data. */
 export interface UserDataOptions {
   /** Share of the rows held out as the test split (default 0.1; at least one row each side). */
   testFraction?: number;
@@ -58,6 +60,7 @@ export interface UserDataOptions {
   name?: string;
 }
 
+/** {@link UserDataOptions} plus where a file's labels are: a CSV column, or a second `.npy`. */
 export interface DataFileOptions extends UserDataOptions {
   /** CSV: the header name of the label column (default: the last column). */
   labelColumn?: string;

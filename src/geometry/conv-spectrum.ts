@@ -25,6 +25,7 @@ export interface ConvKernel {
   im?: Float64Array | null;
 }
 
+/** The singular values of a circular convolution, with its operator and Frobenius norms. */
 export interface ConvSpectrum {
   /** All n_h·n_w·min(c_out, c_in) singular values, descending. */
   values: Float64Array;

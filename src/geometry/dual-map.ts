@@ -14,6 +14,7 @@ import { frobeniusNorm } from './frobenius.js';
 import { rieszGradient } from './riesz-gradient.js';
 import { checkMap, type Geometry, resolveGeometry } from './spaces.js';
 
+/** A norm's dual map at G: the unit-norm direction D maximising Re tr(Gᴴ D), and that maximum. */
 export interface DualMap {
   /** The maximiser D (same shape as G), of unit norm (or zero when G = 0). */
   direction: Matrix;

@@ -16,9 +16,13 @@ import { conjTranspose, frobeniusNorm as euclidean, type Matrix, zeros } from '.
 import { Rng } from '../linalg/random.js';
 import { type Geometry, resolveGeometry, whiten } from './spaces.js';
 
+/** The distribution of x: uniform on the V-unit sphere, uniform in the V-unit ball, or N(0, V⁻¹). */
 export type ResponseMeasure = 'sphere' | 'ball' | 'gaussian';
+/** Every {@link ResponseMeasure}, in the order messages list them. */
 export const RESPONSE_MEASURES: readonly ResponseMeasure[] = ['sphere', 'ball', 'gaussian'];
 
+/** Options of {@link averageResponse}: the geometry, the measure, the sample count and seed, and the
+ * confidence level. */
 export interface ResponseOptions extends Geometry {
   /** Distribution of x; default 'sphere'. */
   measure?: ResponseMeasure;
@@ -34,6 +38,8 @@ export interface ResponseOptions extends Geometry {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** A Monte Carlo estimate of E‖Ax‖²_W, with its standard error, confidence interval and the implied
+ * ‖A‖²_{V,W}. */
 export interface ResponseEstimate {
   measure: ResponseMeasure;
   complex: boolean;
@@ -171,6 +177,7 @@ export function averageResponse(A: Matrix | LinearOperator, options: ResponseOpt
   };
 }
 
+/** The exact mean and variance of ‖Ax‖²_W under a measure. */
 export interface ResponseMoments {
   mean: number;
   variance: number;

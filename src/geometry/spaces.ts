@@ -8,6 +8,7 @@ import { dense } from './inner-product/dense.js';
 import { identity } from './inner-product/diagonal.js';
 import type { InnerProduct } from './inner-product/inner-product.js';
 
+/** The inner products of a map A: 𝕂ⁿ → 𝕂ᵐ, on its domain (V) and codomain (W); identity by default. */
 export interface Geometry {
   /** Inner product on the domain 𝕂ⁿ (Gram matrix V), or V itself; default identity. */
   domain?: InnerProduct | Matrix;
@@ -15,6 +16,7 @@ export interface Geometry {
   codomain?: InnerProduct | Matrix;
 }
 
+/** A {@link Geometry} with both inner products present and checked against the map's shape. */
 export interface ResolvedGeometry {
   domain: InnerProduct;
   codomain: InnerProduct;
@@ -64,6 +66,10 @@ export function whiten(A: Matrix, g: ResolvedGeometry): Matrix {
   return g.codomain.factorApplyH(ARinvH);
 }
 
+/**
+ * Checks that A (m×n) maps the domain's 𝕂ⁿ to the codomain's 𝕂ᵐ.
+ * @throws ShapeError naming the map's shape and the two dimensions.
+ */
 export function checkMap(A: Matrix, g: ResolvedGeometry): void {
   if (A.cols !== g.domain.dim || A.rows !== g.codomain.dim) {
     throw new ShapeError(

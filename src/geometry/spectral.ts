@@ -29,6 +29,7 @@ export function whitenedOperator(A: LinearOperator, g: ResolvedGeometry): Linear
   };
 }
 
+/** σ₁ = ‖A‖_{op;V,W} with a unit maximiser x and its image Ax, from {@link maximalResponse}. */
 export interface MaximalResponse {
   /** σ₁ = ‖A‖_{op;V,W} = max over the V-unit sphere of ‖Ax‖_W. */
   value: number;

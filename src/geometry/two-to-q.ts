@@ -18,6 +18,7 @@ import { denseOperator, lanczosTopSingular } from '../linalg/lanczos.js';
 import { assertFinite, column, type Matrix, transpose, zeros } from '../linalg/matrix.js';
 import { Rng, randomNormal } from '../linalg/random.js';
 
+/** A certified interval [lower, upper] for ‖X‖_{2→q}, with the unit vector attaining the lower bound. */
 export interface TwoToQBounds {
   q: number;
   /** A certified lower bound: ‖X v‖_q at the unit vector `witness`. */
@@ -30,6 +31,8 @@ export interface TwoToQBounds {
   upperCandidates: Record<string, number>;
 }
 
+/** Options of {@link twoToQBounds}'s lower-bound search: restarts, iterations, seed, and when to skip
+ * the spectral certificate. */
 export interface TwoToQOptions {
   /** Random restarts of the power iteration; default 8. */
   restarts?: number;

@@ -105,6 +105,7 @@ export const NEWTON_SCHULZ_SCHEDULES = {
   quintic: QUINTIC_MUON,
   cubic: CUBIC_NEWTON_SCHULZ,
 } as const satisfies Record<string, NewtonSchulzSchedule>;
+/** The name of a built-in schedule: 'polar-express', 'quintic' or 'cubic'. */
 export type NewtonSchulzScheduleName = keyof typeof NEWTON_SCHULZ_SCHEDULES;
 
 /** A schedule given by name, as data, or (legacy) as one fixed coefficient triple. */

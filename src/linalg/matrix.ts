@@ -10,6 +10,7 @@
  */
 import { NonFiniteError, ShapeError } from '../errors.js';
 
+/** A dense rows×cols matrix of f64 entries, row-major, real or split complex (see the module comment). */
 export interface Matrix {
   readonly rows: number;
   readonly cols: number;
@@ -28,11 +29,13 @@ export interface Complex {
 /** A matrix literal: rows of reals, or rows of complex entries written as [re, im] pairs or numbers. */
 export type MatrixLiteral = ReadonlyArray<ReadonlyArray<number | readonly [number, number]>>;
 
+/** The rows×cols zero matrix, real or (with `complex`) complex. */
 export function zeros(rows: number, cols: number, complex = false): Matrix {
   const size = rows * cols;
   return { rows, cols, re: new Float64Array(size), im: complex ? new Float64Array(size) : null };
 }
 
+/** The n×n identity matrix, real or (with `complex`) complex. */
 export function identity(n: number, complex = false): Matrix {
   const I = zeros(n, n, complex);
   for (let i = 0; i < n; i++) I.re[i * n + i] = 1;

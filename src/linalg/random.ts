@@ -7,6 +7,7 @@ import { matmul } from './gemm.js';
 import { conjTranspose, type Matrix, zeros } from './matrix.js';
 import { qr } from './qr.js';
 
+/** A seeded generator of uniform and normal numbers (xoshiro128**); the same seed gives the same stream. */
 export class Rng {
   private s0: number;
   private s1: number;

@@ -17,6 +17,7 @@ import { denseBackward, denseForward } from './layers.js';
 /** A large negative score instead of −∞, so that masked rows stay finite in float32. */
 const MASKED = -1e9;
 
+/** What the attention core keeps for backward: q, k, v and the attention weights P. */
 export interface AttentionCoreCache {
   q: Tensor;
   k: Tensor;
@@ -42,6 +43,7 @@ export function attentionCoreForward(
   return { out, cache: { q, k, v, p } };
 }
 
+/** Backward of {@link attentionCoreForward}: dq, dk, dv from dO. Consumes the cache and dO. */
 export function attentionCoreBackward(
   cache: AttentionCoreCache,
   dOut: Tensor,
@@ -58,6 +60,7 @@ export function attentionCoreBackward(
   return { dq, dk, dv };
 }
 
+/** The attention layer's two dense maps: qkv (D → 3D) and proj (D → D), weights and biases. */
 export interface AttentionParams {
   qkvW: Tensor;
   qkvB: Tensor;
@@ -65,6 +68,8 @@ export interface AttentionParams {
   projB: Tensor;
 }
 
+/** What {@link attentionForward} keeps for backward: both dense maps' inputs, the core's cache and
+ * the shape (sequences, tokens per sequence, heads). */
 export interface AttentionCache {
   qkvIn: Tensor;
   projIn: Tensor;
@@ -96,6 +101,10 @@ export function attentionForward(
   };
 }
 
+/**
+ * Backward of {@link attentionForward}: ∂L/∂x, the four parameter gradients and the curvature taps of
+ * qkv and proj. Borrows the parameters; consumes the cache and dy.
+ */
 export function attentionBackward(
   p: AttentionParams,
   cache: AttentionCache,
@@ -131,6 +140,7 @@ export function refAttentionCache(c: AttentionCache): AttentionCache {
   };
 }
 
+/** Disposes every array of the cache (consumes it). */
 export function disposeAttentionCache(c: AttentionCache): void {
   for (const t of [c.qkvIn, c.projIn, c.core.q, c.core.k, c.core.v, c.core.p]) t.dispose();
 }

@@ -11,12 +11,14 @@
 import { numpy as np } from '@jax-js/jax';
 import type { CurvatureTap, Tensor } from '../backend/taps.js';
 
+/** A convolution's kernel and optional bias (one per output channel). */
 export interface Conv2dParams {
   /** out×C×kh×kw. */
   w: Tensor;
   b?: Tensor;
 }
 
+/** 'same' pads so that the output keeps H×W; 'valid' does not pad, giving (H − kh + 1)×(W − kw + 1). */
 export type Padding = 'same' | 'valid';
 
 interface ConvCache {
@@ -75,6 +77,8 @@ export function conv2dForward(
   return { y, cache: { patches, xShape, outHW, pad } };
 }
 
+/** What {@link conv2dBackward} returns: ∂L/∂x (null when not needed), ∂L/∂K, ∂L/∂b (null without a
+ * bias) and the convolution's curvature tap. */
 export interface Conv2dGrads {
   dx: Tensor | null;
   dw: Tensor;

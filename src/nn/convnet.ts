@@ -92,6 +92,7 @@ function disposeCaches(c: Caches): void {
   for (const t of [c.c1.patches, c.s1, c.c2.patches, c.s2, c.fc]) t.dispose();
 }
 
+/** The convolutional network above as a {@link Model}, for B×1×28×28 digit images and 10 classes. */
 export const mnistConvnet: Model = {
   description: 'convnet conv3×3(8)-pool-conv3×3(16)-pool-fc(10), relu',
   inputShape: [1, 28, 28],

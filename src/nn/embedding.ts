@@ -11,6 +11,7 @@
 import { nn, numpy as np } from '@jax-js/jax';
 import type { CurvatureTap, DiagonalTap, Tensor } from '../backend/taps.js';
 
+/** y = E[ids], the table's rows for the ids. Borrows E; consumes ids, which it keeps as the cache. */
 export function embeddingForward(E: Tensor, ids: Tensor): { y: Tensor; cache: Tensor } {
   return { y: np.take(E.ref, ids.ref, 0), cache: ids };
 }
@@ -27,6 +28,7 @@ export function embeddingBackward(E: Tensor, ids: Tensor, dy: Tensor): { dE: Ten
   return { dE, tap: { a: onehot, g: dy.mul(B), transposed: true } };
 }
 
+/** Layer norm's gain γ and bias β (width D each). */
 export interface LayerNormParams {
   gain: Tensor;
   bias: Tensor;
@@ -37,6 +39,7 @@ interface LayerNormCache {
   invStd: Tensor;
 }
 
+/** y = γ ⊙ (x − μ)/√(σ² + ε) + β over the last axis. Borrows the parameters; consumes x. */
 export function layerNormForward(
   p: LayerNormParams,
   x: Tensor,
@@ -50,6 +53,10 @@ export function layerNormForward(
   return { y: xhat.ref.mul(p.gain.ref).add(p.bias.ref), cache: { xhat, invStd } };
 }
 
+/**
+ * Backward of {@link layerNormForward}: ∂L/∂x, ∂L/∂γ, ∂L/∂β and the per-example taps of γ and β.
+ * Borrows the parameters; consumes the cache and dy.
+ */
 export function layerNormBackward(
   p: LayerNormParams,
   cache: LayerNormCache,

@@ -10,8 +10,12 @@ import { disposeTree } from '../backend/taps.js';
 import type { Loss } from './losses.js';
 import type { Model } from './model.js';
 
+/** Curvature taps by parameter name: a/g pairs for weights, per-example gradients for the vectors
+ * K-FAC treats diagonally. */
 export type Taps = Record<string, CurvatureTap | DiagonalTap>;
 
+/** One forward/backward's results: the batch's mean loss, the gradients by parameter name, and
+ * what was asked for besides (taps, squared error, the kept forward pass). */
 export interface LossAndGrads {
   loss: Tensor;
   grads: ParamDict;
@@ -29,6 +33,7 @@ export interface KeptForward {
   out: Tensor;
   /** Output tangents J·d per direction (borrows the directions). */
   tangents(dirs: ParamDict[]): Tensor[];
+  /** Frees the kept outputs and caches. */
   dispose(): void;
 }
 
@@ -52,8 +57,11 @@ export function fisherGram(loss: Loss, out: Tensor, tangents: Tensor[]): number[
   return M;
 }
 
+/** Where the taps' output gradients come from: targets sampled from the model ('true' Fisher), the
+ * data targets ('empirical'), or no taps at all ('none'). */
 export type FisherKind = 'true' | 'empirical' | 'none';
 
+/** Disposes every array in the taps (consumes them). */
 export function disposeTaps(taps: Taps): void {
   for (const t of Object.values(taps)) {
     if ('perExample' in t) t.perExample.dispose();

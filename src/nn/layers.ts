@@ -12,6 +12,7 @@ import { numpy as np } from '@jax-js/jax';
 import type { CurvatureTap, Tensor } from '../backend/taps.js';
 import { mm } from './matmul.js';
 
+/** A dense layer's weight W (out×in) and optional bias b (out). */
 export interface DenseParams {
   w: Tensor;
   b?: Tensor;
@@ -24,6 +25,8 @@ export function denseForward(p: DenseParams, x: Tensor): { y: Tensor; cache: Ten
   return { y, cache: x };
 }
 
+/** What {@link denseBackward} returns: ∂L/∂x (null when not needed), ∂L/∂W, ∂L/∂b (null without a
+ * bias) and the layer's curvature tap. */
 export interface DenseGrads {
   dx: Tensor | null;
   dw: Tensor;
@@ -49,6 +52,7 @@ export function denseBackward(
   return { dx, dw, db, tap: { a: cache, g: ds.mul(B) } };
 }
 
+/** An elementwise activation f applied after a dense layer (`identity`: none). */
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'identity';
 
 /** y = f(s); the cache is what the derivative needs (s for relu, y for tanh and sigmoid). */

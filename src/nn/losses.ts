@@ -14,6 +14,8 @@
 import { nn, numpy as np, random } from '@jax-js/jax';
 import type { Tensor } from '../backend/taps.js';
 
+/** A mean-over-the-batch loss with its gradient and its predictive distribution (sampling and
+ * Fisher quadratic form), as K-FAC's true Fisher needs. */
 export interface Loss {
   readonly name: 'softmax-cross-entropy' | 'sigmoid-cross-entropy' | 'squared-error';
   /** Mean loss over the batch (a scalar array). */

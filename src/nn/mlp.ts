@@ -31,6 +31,7 @@ export type { LossAndGrads } from './fisher.js';
  */
 export type MlpInit = 'scaled-normal' | 'glorot-uniform' | 'sparse';
 
+/** An MLP's architecture: layer widths, activations and weight initialisation. */
 export interface MlpSpec {
   /** Layer widths, input first: [784, 256, 10]. */
   sizes: number[];
@@ -44,6 +45,7 @@ export interface MlpSpec {
   init?: MlpInit;
 }
 
+/** The name of dense layer i, the prefix of its parameters: `fc{i}` (`fc{i}.w`, `fc{i}.b`). */
 export const layerName = (i: number) => `fc${i}`;
 
 /** The activation after layer i (of sizes.length − 1 layers). */
@@ -98,6 +100,8 @@ export function initMlp(spec: MlpSpec, seed = 0): ParamDict {
   return params;
 }
 
+/** What one layer's forward pass keeps for backward: the dense layer's input, the activation's
+ * cache, and which activation it was. */
 export interface LayerCache {
   dense: Tensor;
   act: Tensor | null;

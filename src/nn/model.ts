@@ -7,15 +7,22 @@ import type { FisherKind, LossAndGrads } from './fisher.js';
 import type { Loss } from './losses.js';
 import { initMlp, layerActivation, layerName, type MlpSpec, mlpForward, mlpLossAndGrads } from './mlp.js';
 
+/** A model as the training loop sees it: a description, its input shape, parameter initialisation,
+ * evaluation and one forward/backward. */
 export interface Model {
   readonly description: string;
   /** Shape of one example (e.g. [784] or [1, 28, 28]). */
   readonly inputShape: number[];
   /** Names of the output head's weights (routing gives them to AdamW). */
   readonly head: string[];
+  /** Fresh parameters from `seed` (the same seed gives the same parameters). */
   init(seed: number): ParamDict;
   /** Outputs for a batch (borrows params, consumes x); intermediate caches are freed. */
   predict(params: ParamDict, x: Tensor): Tensor;
+  /**
+   * Mean loss, gradients and, as `opts.fisher` asks, curvature taps in one forward/backward.
+   * Borrows params; consumes x, targets and key.
+   */
   lossAndGrads(
     params: ParamDict,
     x: Tensor,

@@ -22,6 +22,7 @@ import { lossAndGradsFrom, type Taps } from './fisher.js';
 import { activationBackward, activationForward, denseBackward, denseForward } from './layers.js';
 import type { Model } from './model.js';
 
+/** A character transformer's size: vocabulary, context length, width, heads and blocks. */
 export interface CharTransformerSpec {
   vocab: number;
   /** Characters per example (the attention window). */

@@ -35,6 +35,7 @@ export { disposeTree } from '../backend/taps.js';
 /** A learning-rate schedule: step (0-based) → rate. */
 export type Schedule = (step: number) => number;
 
+/** The same rate `lr` at every step. */
 export function constantSchedule(lr: number): Schedule {
   return () => lr;
 }
@@ -65,6 +66,7 @@ export function scaleByLearningRate(lr: number | Schedule): GradientTransformati
   };
 }
 
+/** Options of {@link traceMomentum}. */
 export interface TraceMomentumOptions {
   /** Momentum coefficient β (default 0.9). */
   decay?: number;
@@ -98,12 +100,15 @@ export function traceMomentum({
   };
 }
 
+/** Adam's coefficients: the moment decays b1 = β₁ (default 0.9) and b2 = β₂ (default 0.999), and
+ * eps = ε (default 1e-8). */
 export interface ScaleByAdamOptions {
   b1?: number;
   b2?: number;
   eps?: number;
 }
 
+/** {@link scaleByAdam}'s state: the step count and the first (mu) and second (nu) moment estimates. */
 export interface AdamState {
   count: number;
   mu: ParamDict;

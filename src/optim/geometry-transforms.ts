@@ -43,6 +43,7 @@ export function preconditionFrobenius(
   };
 }
 
+/** Options of {@link scaleByMuon}: momentum, and the Newton–Schulz iteration for the polar factor. */
 export interface MuonOptions {
   /** Momentum β (default 0.95). */
   beta?: number;
@@ -95,6 +96,7 @@ export function scaleByMuon({
   };
 }
 
+/** Options of {@link pion}: the rotation's step size and on which side(s) it rotates. */
 export interface PionOptions {
   /** Step size η of the rotation (the transform applies it itself: the map is not linear in η). */
   lr: number;

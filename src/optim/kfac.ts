@@ -45,8 +45,10 @@ import type { CurvatureTap, GradientTransformation, ParamDict, Tensor } from './
 
 export { factoredDamping } from './kfac-blocks.js';
 
+/** How K-FAC turns its preconditioned gradient into the update (step 4 of the module comment). */
 export type KfacStepRule = 'momentum' | 'quadratic' | 'kl-clip' | 'fixed';
 
+/** Settings of the Levenberg–Marquardt adaptation of λ (step 5 of the module comment). */
 export interface AdaptDampingOptions {
   /** T₁: steps between two reduction-ratio checks (default 5). */
   every?: number;
@@ -57,6 +59,7 @@ export interface AdaptDampingOptions {
   max?: number;
 }
 
+/** Options of {@link scaleByKfac}: damping, factor and inverse schedules, the step and its rule. */
 export interface KfacOptions {
   /** λ, the Tikhonov damping (initial value when adapted; default 1e-2). */
   damping?: number;
@@ -98,6 +101,7 @@ export interface KfacOptions {
 
 type BlockState = HostKroneckerState | DeviceKroneckerState | DiagonalState;
 
+/** K-FAC's state: the step count, the current λ, the previous update and each block's factors. */
 export interface KfacState {
   count: number;
   /** λ now. */
@@ -134,6 +138,11 @@ function layoutOf(
   };
 }
 
+/**
+ * K-FAC as a gradient transformation (see the module comment). It reads the curvature taps from
+ * `ctx.taps`; the model rules also need `ctx.curvatureGram` (and, adapting λ, `ctx.loss` and `ctx.lossAt`).
+ * @throws UsageError when options exclude each other (e.g. klClip with another rule).
+ */
 export function scaleByKfac({
   damping = 1e-2,
   adaptDamping: adapt = false,

@@ -7,14 +7,17 @@
 import { UsageError } from '../errors.js';
 import type { GradientTransformation, ParamDict, UpdateContext } from './types.js';
 
+/** The name of an optimizer in a routing: 'matrix', 'adamw', or any label a rule gives. */
 export type RouteLabel = string;
 
+/** A routing rule: parameters that `match` get `label`. */
 export interface RouteRule {
   /** A name pattern (RegExp, or a string matched as a substring) or a predicate on name and shape. */
   match: RegExp | string | ((name: string, shape: number[]) => boolean);
   label: RouteLabel;
 }
 
+/** How {@link routeOf} labels parameters: the head's names, extra rules, and the two default labels. */
 export interface RoutingOptions {
   /** Names of output-head weights (default: names matching /head|lm_head|classifier/). */
   head?: string[];

@@ -7,6 +7,7 @@ import { mapDict } from './base.js';
 import { NumericalError } from './matrix-functions.js';
 import type { GradientTransformation, ParamDict, Tensor } from './types.js';
 
+/** Options of {@link projectSpectralNorm}: the bound on σ₁, power-iteration steps, and which weights. */
 export interface SpectralNormOptions {
   /** The largest allowed σ₁ of each weight (default 1). */
   maxNorm?: number;

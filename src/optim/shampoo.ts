@@ -15,6 +15,7 @@ import { toDevice, toHost } from './host-arrays.js';
 import { NumericalError } from './matrix-functions.js';
 import type { GradientTransformation, ParamDict } from './types.js';
 
+/** Options of {@link scaleByShampoo}: statistics decay, damping, refresh interval and grafting. */
 export interface ShampooOptions {
   /** Statistics decay β₂ (1 = plain sums, the original Shampoo; default 1). */
   beta2?: number;
@@ -54,6 +55,11 @@ function accumulate(prev: Matrix | undefined, next: Matrix, beta2: number): Matr
   return next;
 }
 
+/**
+ * Shampoo's direction L^{−1/4} G R^{−1/4} for every 2-D weight, grafted to Adam's size unless
+ * `graft: false`; other parameters get Adam's step (or, without grafting, the gradient).
+ * @throws NumericalError when a statistic has NaN or Inf entries.
+ */
 export function scaleByShampoo({
   beta2 = 1,
   eps = 1e-6,

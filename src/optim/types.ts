@@ -12,6 +12,8 @@ import type { CurvatureTap, DiagonalTap, ParamDict } from '../backend/taps.js';
 
 export type { CurvatureTap, DiagonalTap, ParamDict, Tensor } from '../backend/taps.js';
 
+/** What the training loop offers a transformation besides the gradients: curvature taps, Fisher
+ * products, the batch's loss, and a way to report metrics. */
 export interface UpdateContext {
   taps?: Record<string, CurvatureTap | DiagonalTap>;
   /**
@@ -27,8 +29,11 @@ export interface UpdateContext {
   report?: (values: Record<string, number>) => void;
 }
 
+/** An optax-style optimizer stage: an initial state, and an update that maps gradients to updates. */
 export interface GradientTransformation<S> {
+  /** The initial state for these parameters (borrows params). */
   init(params: ParamDict): S;
+  /** Updates and the new state from the gradients (consumes grads and state; borrows params). */
   update(grads: ParamDict, state: S, params?: ParamDict, ctx?: UpdateContext): [ParamDict, S];
 }
 

@@ -20,6 +20,8 @@ import type { OptimizerSettings } from './settings.js';
 import { batchArrays, type StepSettings, trainingStep } from './step.js';
 import type { Task } from './tasks.js';
 
+/** Options of {@link train}: the optimizer and its learning rate, the run's length and batches, and
+ * where progress, metrics and checkpoints go. */
 export interface TrainOptions {
   optimizer: string;
   lr?: number;
@@ -64,6 +66,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
 }
 
+/** What {@link train} returns: the run's settings, final losses, timings and loss curve (summary.json
+ * holds all of it but the curve). */
 export interface TrainSummary {
   task: string;
   optimizer: string;

@@ -139,7 +139,9 @@ const REGISTRY = {
   },
 } as const satisfies Record<string, OptimizerEntry>;
 
+/** The name of an optimizer `riesz train` knows, e.g. 'adamw', 'kfac', 'muon'. */
 export type OptimizerName = keyof typeof REGISTRY;
+/** Every {@link OptimizerName}, in the registry's order. */
 export const OPTIMIZERS = Object.keys(REGISTRY) as OptimizerName[];
 
 export function buildOptimizer(

@@ -33,6 +33,8 @@ const AUTOENCODER_LR: Record<string, number> = {
 /** Characters the Moby-Dick transformer sees at once. */
 const MOBY_CONTEXT = 64;
 
+/** A training task: the model, loss and train/test data, with its batch size, epochs and learning
+ * rates per optimizer. */
 export interface Task {
   name: string;
   description: string;
@@ -55,6 +57,7 @@ export interface Task {
   l2?: number;
 }
 
+/** The names of the built-in tasks, the UCI ones included. */
 export const TASKS = [
   'mnist-mlp',
   'mnist-convnet',
@@ -109,6 +112,10 @@ export interface TaskOverrides {
   init?: MlpInit;
 }
 
+/**
+ * The built-in task `name` (one of {@link TASKS}), with its data loaded.
+ * @throws UsageError for an unknown task, or an `init` override for a task that is not an MLP.
+ */
 export function loadTask(name: string, overrides: TaskOverrides = {}): Task {
   const init = overrides.init;
   if (init && (name === 'mnist-convnet' || name === 'mobydick-char'))

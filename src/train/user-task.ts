@@ -11,6 +11,8 @@ import { softmaxCrossEntropy, squaredError } from '../nn/losses.js';
 import { mlpModel } from '../nn/model.js';
 import type { Task } from './tasks.js';
 
+/** Options of {@link mlpTask}: the MLP's hidden widths and activation, the task's name, batch size
+ * and epochs. */
 export interface MlpTaskOptions {
   /** Hidden widths (default one layer of clamp(2·inputDim, 16, 256)); [] is a linear model. */
   hidden?: number[];

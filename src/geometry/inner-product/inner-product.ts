@@ -10,8 +10,10 @@
  */
 import type { Matrix } from '../../linalg/matrix.js';
 
+/** The structure of a Gram matrix V, which decides how its operations are computed. */
 export type GramKind = 'identity' | 'scaled' | 'diagonal' | 'dense' | 'kronecker' | 'low-rank';
 
+/** An inner product ⟨x, y⟩_V = xᴴ V y on 𝕂ⁿ: its Riesz map, a square-root factor and log det V. */
 export interface InnerProduct {
   readonly kind: GramKind;
   /** n, the dimension of the space. */
