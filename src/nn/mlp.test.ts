@@ -90,7 +90,8 @@ describe('MLP', () => {
           const [, want] = jvp((p: ParamDict) => model.predict(p, x.ref), [params], [d]) as [Tensor, Tensor];
           const a = read(mine);
           const b = read(want);
-          a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(b[i]))));
+          for (const [i, v] of a.entries())
+            expect(Math.abs(v - b[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(b[i])));
           mine.dispose();
           want.dispose();
           r.forward!.dispose();
