@@ -37,13 +37,7 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>, comm
     }
     const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : null;
     const next = argv[i + 1];
-    if (
-      name &&
-      spec[name]?.type === 'string' &&
-      next !== undefined &&
-      next.startsWith('-') &&
-      next !== '--'
-    ) {
+    if (name && spec[name]?.type === 'string' && next?.startsWith('-') && next !== '--') {
       args.push(`${arg}=${next}`);
       i++;
     } else args.push(arg);
