@@ -167,5 +167,5 @@ describe.skipIf(!hasNumpy)('riesz norm agrees with NumPy/SciPy to 1e-9', () => {
       }
     }
     expect(compared).toBe(96);
-  }, 120_000);
+  }, 400_000);
 });
