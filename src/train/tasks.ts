@@ -169,7 +169,9 @@ export function loadTask(name: string, overrides: TaskOverrides = {}): Task {
           inverseEvery: 5,
           inverseWarmup: 5,
         },
-        lr: AUTOENCODER_LR,
+        // kfac, adam, momentum and muon: the rates `riesz compare --tune 3 --tune-steps 20` chose
+        // (docs/experiments.md); kfac's 2 doubles the quadratic model's step.
+        lr: { ...AUTOENCODER_LR, kfac: 2, adam: 2e-3, momentum: 5e-3, muon: 0.04 },
       };
     case 'mnist-autoencoder-sigmoid':
       return {
