@@ -55,7 +55,7 @@ function timeSteps(optimizer: string, n: number, skip = 0, onWarm?: () => void):
   let state = built.opt.init(params);
   const times: number[] = [];
   let i = 0;
-  for (const b of epochBatches(task.train, 1000, 0, 0)) {
+  for (const b of epochBatches(task.train, task.batch, 0, 0)) {
     if (i > skip + n) break;
     if (i === skip + 1) onWarm?.();
     const t = performance.now();
