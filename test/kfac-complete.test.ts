@@ -11,7 +11,7 @@ import { mlpModel } from '../src/nn/model.js';
 import type { ParamDict } from '../src/optim/types.js';
 import { eagerLossAndGrads } from '../src/train/jit-step.js';
 import { buildOptimizer } from '../src/train/optimizers.js';
-import { type StepSettings, trainingStep } from '../src/train/step.js';
+import { curvatureGram, type StepSettings, trainingStep } from '../src/train/step.js';
 import type { Task } from '../src/train/tasks.js';
 import { read, ready } from './jax-setup.js';
 
@@ -84,5 +84,22 @@ describe('complete K-FAC (momentum rule, Levenberg–Marquardt damping)', () => 
     // A good model shrinks λ: three ratios of 1, three factors ω = 0.95.
     const kfacState = (state as [{ damping: number }])[0];
     expect(kfacState.damping).toBeCloseTo(1e-8 * 0.95 ** 3, 15);
+  });
+
+  it('Fisher products: the kept forward pass and the JVP fallback give the same 2×2 matrix', () => {
+    const task = linearTask(16);
+    const params = task.model.init(1);
+    const x = np.array(task.train.x).reshape([16, 4]);
+    const y = np.array(task.train.y).reshape([16, 2]);
+    const kept = task.model.lossAndGrads(params, x.ref, y.ref, task.loss, { keepForward: true });
+    const dirs = [kept.grads, task.model.init(2)];
+    const fast = curvatureGram(task, kept, params, x)(dirs);
+    const slow = curvatureGram(task, { ...kept, forward: undefined }, params, x)(dirs);
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < 2; j++)
+        expect(Math.abs(fast[i][j] - slow[i][j])).toBeLessThan(1e-4 * Math.abs(fast[i][i]));
+    expect(fast[0][1]).toBe(fast[1][0]);
+    kept.forward!.dispose();
+    y.dispose();
   });
 });

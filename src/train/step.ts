@@ -60,25 +60,23 @@ function objectiveAt(task: Task, s: StepSettings, params: ParamDict, x: Tensor, 
 
 /**
  * dᵢᵀFdⱼ on the batch: from the kept forward pass when the model gives tangents (no second forward
- * pass), else by polarisation of jit-compiled JVP quadratic forms.
+ * pass), else by polarisation of jit-compiled JVP quadratic forms, q(dᵢ + dⱼ) = q(dᵢ) + 2dᵢᵀFdⱼ + q(dⱼ).
+ * Borrows everything; exported for tests.
  */
-function curvatureGram(task: Task, r: LossAndGrads, params: ParamDict, x: Tensor) {
+export function curvatureGram(task: Task, r: LossAndGrads, params: ParamDict, x: Tensor) {
   return (dirs: ParamDict[]): number[][] => {
     if (r.forward) return fisherGram(task.loss, r.forward.out, r.forward.tangents(dirs));
     const q = (d: ParamDict) => fisherCurvature(task.model, task.loss, params, x, d);
-    const diag = dirs.map(q);
-    return dirs
-      .map((di, i) =>
-        dirs.map((dj, j) => {
-          if (i === j) return diag[i];
-          if (j < i) return Number.NaN; // filled below
-          const sum = Object.fromEntries(Object.keys(di).map((k) => [k, di[k].ref.add(dj[k].ref)]));
-          const cross = (q(sum) - diag[i] - diag[j]) / 2;
-          disposeTree(sum);
-          return cross;
-        }),
-      )
-      .map((row, i, M) => row.map((v, j) => (j < i ? M[j][i] : v)));
+    const M = dirs.map((d, i) => dirs.map((_, j) => (i === j ? q(d) : 0)));
+    for (let i = 0; i < dirs.length; i++)
+      for (let j = i + 1; j < dirs.length; j++) {
+        const sum = Object.fromEntries(
+          Object.keys(dirs[i]).map((k) => [k, dirs[i][k].ref.add(dirs[j][k].ref)]),
+        );
+        M[i][j] = M[j][i] = (q(sum) - M[i][i] - M[j][j]) / 2;
+        disposeTree(sum);
+      }
+    return M;
   };
 }
 
