@@ -4,6 +4,7 @@
  * the stack trace. Usage errors exit 2, other failures 1.
  */
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { enableThreads } from '../backend/threads.js';
 import { RieszError, UsageError } from '../errors.js';
 import { runCompare } from './compare.js';
@@ -78,4 +79,9 @@ export async function main(argv: string[]): Promise<number> {
     else if (!known) process.stderr.write('riesz: run with --debug for the stack trace\n');
     return e instanceof UsageError ? 2 : 1;
   }
+}
+
+// Run as a script (`node dist/cli/main.js …`, the executable's path before bin.js), not when imported.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
 }
