@@ -125,3 +125,15 @@ export class NotHermitianError extends RieszError {
     this.matrix = matrix;
   }
 }
+
+/**
+ * A numerical failure: an optimizer's NaN/Inf statistic or diverging iteration (naming the layer), or
+ * a computation whose inputs passed validation that met a non-finite or meaningless intermediate (a
+ * matrix-free operator that returned NaN, a zero pivot of a triangular factor); the message says
+ * which routine, which argument and where.
+ */
+export class NumericalError extends RieszError {
+  constructor(message: string) {
+    super('numerical', message);
+  }
+}

@@ -38,6 +38,15 @@ export function frobeniusInner(S: Matrix, T: Matrix, geometry: Geometry = {}): C
  * factorisations plus O(mn(m+n)); O(mn) for identity or diagonal Gram matrices. Stable: no inverse
  * or square root of V or W is formed.
  * ‖A‖²/n is the average of ‖Ax‖²_W over the V-unit sphere (MATH.md §5).
+ *
+ * Accuracy (relative, ε = 2⁻⁵²): bounded by about 4n·cond(V)·ε + 4m·cond(W)·ε — the rounding of V
+ * itself already moves the exact answer by cond(V)·ε. Measured (n = 8, V = Q diag(1 … 1/cond) Qᵀ,
+ * worst of 50 seeds, test/numerical-edges.test.ts): 1e-15 at cond 1, 3e-13 at 1e4, 4e-9 at 1e8,
+ * 3e-5 at 1e12, 2e-3 at 1e14, and 0.53 at cond(V) = 1e16 — there V is numerically singular
+ * (cond·ε ≈ 2) and only the order of magnitude is meaningful; the result is then finite, or Cholesky
+ * throws NotPositiveDefiniteError, never NaN. A V that is exact in f64 (e.g. diagonal) keeps ~n·ε
+ * at any condition. The zero map and empty maps (0×n, m×0) have norm 0; subnormal entries are summed
+ * with scaling, not flushed.
  * @throws ShapeError, NonFiniteError, NotHermitianError, NotPositiveDefiniteError.
  * @example frobeniusNorm(matrix([[1, 1]]), { domain: diagonal([1, 4]), codomain: matrix([[9]]) }) // 3.3541…
  */

@@ -3,9 +3,9 @@
  * M = W^{1/2} A V^{−1/2} (computed as R_Wᴴ A R_V⁻ᴴ with Cholesky factors, which has the same σ).
  * Operator norm σ₁ = maximal response max_{x ∈ S_V} ‖Ax‖_W; nuclear Σσᵢ; Schatten-p (Σσᵢᵖ)^{1/p}.
  */
-import { UsageError } from '../errors.js';
+import { NumericalError, UsageError } from '../errors.js';
 import { type LinearOperator, lanczosTopSingular, toOperator } from '../linalg/lanczos.js';
-import { assertFinite, type Matrix } from '../linalg/matrix.js';
+import { assertFinite, type Matrix, rangeScale, scale } from '../linalg/matrix.js';
 import { singularValues } from '../linalg/svd.js';
 import { type Geometry, type ResolvedGeometry, resolveGeometry, whiten } from './spaces.js';
 
@@ -51,13 +51,23 @@ export interface MaximalResponse {
 export function maximalResponse(A: Matrix | LinearOperator, geometry: Geometry = {}): MaximalResponse {
   const op = toOperator(A);
   const g = resolveGeometry(op.rows, op.cols, geometry);
-  const top = lanczosTopSingular(whitenedOperator(op, g));
+  // A dense A with entries near the ends of the f64 range (subnormal ones included, where AᴴA·x
+  // would underflow whatever the vectors' scale): σ₁ of c·A for an exact power of two c, then /c.
+  const c = 'apply' in A ? 1 : rangeScale(A);
+  const top = lanczosTopSingular(whitenedOperator(c === 1 ? op : toOperator(scale(A as Matrix, c)), g));
+  const value = top.value / c;
+  if (!Number.isFinite(value))
+    throw new NumericalError(`operator norm: σ₁ exceeds the f64 range (${top.value}/${c})`);
   const x = g.domain.factorSolveH(top.v);
-  return { value: top.value, x, y: op.apply(x), iterations: top.iterations };
+  return { value, x, y: op.apply(x), iterations: top.iterations };
 }
 
 /**
  * ‖A‖_{op;V,W} = σ₁(W^{1/2} A V^{−1/2}) (MATH.md §5), by Lanczos (see `maximalResponse`).
+ * Accuracy as {@link frobeniusNorm}'s (the same whitening), plus Lanczos' ~1e-13; 0 for the zero and
+ * empty maps.
+ * @throws NonFiniteError (A, V or W with NaN/±Inf), NotPositiveDefiniteError (V or W, with the pivot),
+ * ShapeError.
  * @example operatorNorm(matrix([[1, [0, 1]], [0, 1]])) // 1.618033988749895 (the golden ratio)
  */
 export function operatorNorm(A: Matrix | LinearOperator, geometry: Geometry = {}): number {

@@ -16,7 +16,7 @@
  * Both are backward stable.
  */
 import { ConvergenceError, ShapeError } from '../errors.js';
-import { type Matrix, shapeOf, transpose, zeros } from './matrix.js';
+import { assertFinite, type Matrix, rangeScale, scale, shapeOf, transpose, zeros } from './matrix.js';
 import { type WasmArena, wasmArena } from './wasm/runtime.js';
 
 export interface EighResult {
@@ -29,13 +29,24 @@ export interface EighResult {
 /**
  * Eigenvalues and (optionally) eigenvectors of a Hermitian matrix. Only the lower triangle is read
  * (the upper is taken as its conjugate mirror).
- * @throws ShapeError for a non-square matrix; ConvergenceError if QL does not converge (not seen in
- * practice: it would take 30 iterations for one eigenvalue).
+ *
+ * Accuracy: backward stable, so every computed eigenvalue is within about n·ε·‖A‖₂ of an exact one
+ * (absolute, whatever the condition number: at cond(A) = 1e16 the largest eigenvalues are accurate to
+ * ~n·ε relatively and the smallest only to ~n·ε·‖A‖₂, i.e. not at all relatively). Singular and zero
+ * matrices are fine (zero eigenvalues to within n·ε·‖A‖₂); subnormal entries are computed with (gradual
+ * underflow); entries near the ends of the f64 range, subnormals included, are handled by an exact
+ * power-of-two rescaling; 0×0 gives no eigenvalues.
+ * @throws ShapeError for a non-square matrix; NonFiniteError naming the first NaN/±Inf entry (row,
+ * column); ConvergenceError if QL does not converge (not seen in practice: it would take 30
+ * iterations for one eigenvalue).
  * @example eigh(matrix([[2, 1], [1, 2]])).values // Float64Array [1, 3]
  */
 export function eigh(A: Matrix, options: { vectors?: boolean } = {}): EighResult {
   if (A.rows !== A.cols) throw new ShapeError(`eigh: matrix is ${shapeOf(A)}, not square`);
+  assertFinite(A, 'eigh: matrix');
   const wantVectors = options.vectors ?? true;
+  const c = rangeScale(A);
+  if (c !== 1) return unscaled(eigh(scale(A, c), options), c);
   if (A.im === null && A.rows > 0) {
     const fast = eighRealWasm(A, wantVectors);
     if (fast) return fast;
@@ -62,6 +73,9 @@ export function symmetricEigh(A: Matrix): { values: Float64Array; vectors: Matri
  */
 export function eighReference(A: Matrix, wantVectors = true): EighResult {
   if (A.rows !== A.cols) throw new ShapeError(`eigh: matrix is ${shapeOf(A)}, not square`);
+  assertFinite(A, 'eigh: matrix');
+  const c = rangeScale(A);
+  if (c !== 1) return unscaled(eighReference(scale(A, c), wantVectors), c);
   const n = A.rows;
   if (n === 0)
     return { values: new Float64Array(0), vectors: wantVectors ? zeros(0, 0, A.im !== null) : null };
@@ -81,6 +95,11 @@ export function eighReference(A: Matrix, wantVectors = true): EighResult {
     }
   }
   return { values, vectors: V };
+}
+
+/** The eigendecomposition of A from that of c·A (c a power of two: exact). */
+function unscaled(r: EighResult, c: number): EighResult {
+  return { values: r.values.map((v) => v / c), vectors: r.vectors };
 }
 
 interface Tridiagonal {

@@ -2,10 +2,18 @@
  * The top singular value of a matrix-free operator: power iteration (cheap, persistent-vector use in
  * spectral normalisation) and Lanczos with full reorthogonalisation (fast and accurate to ~1e-12).
  */
-import { ConvergenceError } from '../errors.js';
+import { ConvergenceError, NumericalError } from '../errors.js';
 import { tridiagonalQL } from './eigh.js';
 import { matmul } from './gemm.js';
-import { assertFinite, conjTranspose, euclideanInner, type Matrix, zeros } from './matrix.js';
+import {
+  assertFinite,
+  conjTranspose,
+  euclideanInner,
+  frobeniusNorm,
+  type Matrix,
+  scale,
+  zeros,
+} from './matrix.js';
 import { Rng, randomNormal } from './random.js';
 
 /** A linear map 𝕂ⁿ → 𝕂ᵐ given by its action on blocks of columns. */
@@ -49,6 +57,12 @@ export interface TopSingular {
   iterations: number;
 }
 
+/** ‖x‖ by the plain sum of squares, or the scaled one where that under- or overflows. */
+function robustNorm(x: Matrix): number {
+  const s = vnorm(x);
+  return s > 2 ** -400 && s < 2 ** 400 ? s : frobeniusNorm(x);
+}
+
 function vnorm(x: Matrix): number {
   let s = 0;
   for (let k = 0; k < x.re.length; k++) s += x.re[k] * x.re[k];
@@ -72,6 +86,16 @@ function axpyInPlace(y: Matrix, c: { re: number; im: number }, x: Matrix): void 
 }
 
 /**
+ * A power of two c that brings a norm far outside [2^-400, 2^400] (where AᴴA·x would under- or
+ * overflow: tiny or huge operators, subnormal entries) to about 1; else 1, so that ordinary operators
+ * run exactly as without it.
+ */
+function rescaleFor(norm: number): number {
+  if (!(norm > 0) || !Number.isFinite(norm) || (norm < 2 ** 400 && norm > 2 ** -400)) return 1;
+  return 2 ** Math.max(-1000, Math.min(1000, -Math.round(Math.log2(norm))));
+}
+
+/**
  * Power iteration on AᴴA: v ← Aᴴ A v / ‖·‖, `iterations` times, from `start` (or a seeded random
  * vector). Returns the Rayleigh estimate σ ≈ ‖A v‖, a lower bound on σ₁ that converges at the rate
  * (σ₂/σ₁)². Intended for few steps with a vector kept between calls (spectral normalisation).
@@ -86,14 +110,18 @@ export function powerIteration(
     : randomNormal(new Rng(options.seed ?? 1), op.cols, 1, op.complex);
   scaleInPlace(v, 1 / vnorm(v));
   let u = op.apply(v);
+  const c = rescaleFor(robustNorm(u));
   for (let it = 0; it < iterations; it++) {
-    v = op.applyAdjoint(u);
+    v = op.applyAdjoint(c === 1 ? u : scale(u, c));
+    if (c !== 1) scaleInPlace(v, c);
     const nv = vnorm(v);
     if (nv === 0) break;
     scaleInPlace(v, 1 / nv);
     u = op.apply(v);
   }
-  const sigma = vnorm(u);
+  const sigma = robustNorm(u);
+  if (!Number.isFinite(sigma))
+    throw new NumericalError(`power iteration: the operator returned a non-finite vector (‖Av‖ = ${sigma})`);
   if (sigma > 0) scaleInPlace(u, 1 / sigma);
   return { value: sigma, v, u, iterations };
 }
@@ -102,7 +130,14 @@ export function powerIteration(
  * σ₁ of an operator by Lanczos on AᴴA with full reorthogonalisation. Stops when the Ritz residual
  * ‖AᴴA x − θx‖ ≤ tol·θ (default 1e-13), or when the Krylov space is exhausted (then exact).
  * Cost per step: one product with A and one with Aᴴ, plus O(n·step) for reorthogonalisation.
- * @throws ConvergenceError if maxIterations (default min(n, 600)) is reached without convergence.
+ * Accuracy: σ₁ to relative ~tol (absolute ~ε·σ₁ whatever cond(A)); the zero operator gives 0, an
+ * operator with no rows or columns 0 (with empty or zero vectors). Operators far from norm 1 are
+ * rescaled by a power of two between the two products, so ‖A‖ may be anywhere in about
+ * [2^-500, 2^500]; for smaller ones (subnormal entries) AᴴA·x underflows inside the operator, so pass
+ * a scaled operator (`maximalResponse` and `operatorNorm` do that for dense matrices).
+ * @throws ConvergenceError if maxIterations (default min(n, 600)) is reached without convergence;
+ * NumericalError when the operator returns a non-finite vector (a dense matrix with NaN/±Inf is
+ * refused up front by `toOperator` with a NonFiniteError).
  */
 export function lanczosTopSingular(
   op: LinearOperator,
@@ -119,12 +154,26 @@ export function lanczosTopSingular(
   const beta: number[] = [];
   let q = randomNormal(new Rng(options.seed ?? 12345), n, 1, op.complex);
   scaleInPlace(q, 1 / vnorm(q));
+  // c·A in place of A when ‖Aq‖ is near the ends of the f64 range (θ is then c²σ₁²; σ₁ itself is
+  // taken from the unscaled A at the end).
+  let image: Matrix | null = op.apply(q);
+  const c = rescaleFor(robustNorm(image));
+  const gram = (x: Matrix): Matrix => {
+    const ax = image ?? op.apply(x);
+    image = null;
+    return c === 1 ? op.applyAdjoint(ax) : scale(op.applyAdjoint(scale(ax, c)), c);
+  };
   let best: { theta: number; gap: number; y: Float64Array } = { theta: 0, gap: 0, y: new Float64Array([1]) };
   for (let j = 0; j < maxIt; j++) {
     Q.push(q);
-    const w = op.applyAdjoint(op.apply(q));
+    const w = gram(q);
     const wc = op.complex && !w.im ? { ...w, im: new Float64Array(w.re.length) } : w;
     const a = euclideanInner(q, wc).re;
+    if (!Number.isFinite(a)) {
+      throw new NumericalError(
+        `Lanczos: the operator returned a non-finite vector at step ${j} (qᴴAᴴAq = ${a}); check the operator's entries`,
+      );
+    }
     alpha.push(a);
     axpyInPlace(wc, { re: a, im: 0 }, q);
     if (j > 0) axpyInPlace(wc, { re: beta[j - 1], im: 0 }, Q[j - 1]);
@@ -161,7 +210,9 @@ export function lanczosTopSingular(
   for (let i = 0; i < best.y.length; i++) axpyInPlace(v, { re: -best.y[i], im: 0 }, Q[i]);
   scaleInPlace(v, 1 / vnorm(v));
   const u = op.apply(v);
-  const sigma = vnorm(u);
+  const sigma = robustNorm(u);
+  if (!Number.isFinite(sigma))
+    throw new NumericalError(`Lanczos: σ₁ exceeds the f64 range (‖Av‖ = ${sigma})`);
   if (sigma > 0) scaleInPlace(u, 1 / sigma);
   // ‖Av‖ is the Rayleigh value of the Ritz vector: a lower bound on σ₁, accurate to second order.
   return { value: sigma, v, u, iterations: alpha.length };

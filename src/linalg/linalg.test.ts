@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectRel } from '../../test/helpers.js';
-import { NotPositiveDefiniteError } from '../errors.js';
+import { NonFiniteError, NotPositiveDefiniteError } from '../errors.js';
 import { cholesky } from './cholesky.js';
 import { eigh } from './eigh.js';
 import { gemmNaive, matmul } from './gemm.js';
@@ -88,8 +88,11 @@ describe('cholesky errors', () => {
       expect(err.message).toMatch(/domain Gram matrix V.*row\/column 1/);
     }
   });
-  it('refuses a NaN pivot', () => {
-    expect(() => cholesky(matrix([[Number.NaN]]), 'W')).toThrow(NotPositiveDefiniteError);
+  it('refuses a NaN entry up front, naming the matrix and the entry', () => {
+    expect(() => cholesky(matrix([[Number.NaN]]), 'W')).toThrow(NonFiniteError);
+    expect(() => cholesky(matrix([[Number.NaN]]), 'W')).toThrow(
+      /W has a non-finite entry NaN at row 0, column 0/,
+    );
   });
 });
 

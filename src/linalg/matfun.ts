@@ -5,14 +5,17 @@
  * once, generically over the matrix operations; optim/matrix-functions.ts runs it on jax-js arrays.
  */
 import { ConvergenceError, ShapeError, UsageError } from '../errors.js';
+import { cholesky } from './cholesky.js';
 import { eigh } from './eigh.js';
 import { matmul } from './gemm.js';
 import {
+  assertFinite,
   axpby,
   conjTranspose,
   frobeniusNorm,
   identity,
   type Matrix,
+  rangeScale,
   scale,
   shapeOf,
   zeros,
@@ -24,6 +27,7 @@ import { svd } from './svd.js';
  * @example hermitianFunction(matrix([[4, 0], [0, 9]]), Math.sqrt) // diag(2, 3)
  */
 export function hermitianFunction(A: Matrix, f: (lambda: number) => number): Matrix {
+  if (A.rows !== A.cols) throw new ShapeError(`hermitianFunction: matrix is ${shapeOf(A)}, not square`);
   const { values, vectors } = eigh(A);
   const Z = vectors!;
   const n = A.rows;
@@ -197,13 +201,25 @@ export const HOST_NEWTON_SCHULZ_OPS: NewtonSchulzOps<Matrix> = {
 /**
  * Newton–Schulz polar iteration on an f64 host matrix (see `newtonSchulzIterate`). `schedule` picks
  * the coefficients (default: the convergent cubic, 30 steps); `coefficients` (legacy) fixes one
- * triple for every step. Matmul-only. See MATH.md §8.
+ * triple for every step. Matmul-only. See MATH.md §8. The zero matrix maps to the zero matrix, an
+ * empty one to itself; singular values below ~1/cond of the largest are not lifted to 1 within the
+ * cubic's 30 steps (at cond 1e16 they stay near 0: the result is then the polar factor of the
+ * numerically nonzero part).
+ * @throws NonFiniteError naming G's first NaN/±Inf entry.
  * @example newtonSchulzPolar(G, { schedule: 'polar-express' }) // ≈ polar(G), five steps
  */
 export function newtonSchulzPolar(
   G: Matrix,
   options: { steps?: number; coefficients?: NewtonSchulzCoefficients; schedule?: NewtonSchulzSpec } = {},
 ): Matrix {
+  assertFinite(G, 'newtonSchulzPolar: G');
+  // The polar factor is scale-invariant: bring entries near the ends of the f64 range (where the
+  // schedule's ε would swamp ‖G‖_F, or XXᴴ overflow) to about 1, by an exact power of two.
+  const c = rangeScale(G);
+  if (c !== 1) {
+    const H = scale(G, c); // subnormal G may still be ~2^-60 after the capped power of two
+    G = scale(H, 1 / frobeniusNorm(H));
+  }
   const schedule = resolveSchedule(options.coefficients ?? options.schedule ?? CUBIC_NEWTON_SCHULZ);
   return newtonSchulzIterate(G, HOST_NEWTON_SCHULZ_OPS, schedule, options.steps);
 }
@@ -212,8 +228,13 @@ export function newtonSchulzPolar(
  * A^{−1/p} of a Hermitian positive definite A by the coupled Newton iteration (matmul-only):
  * X₀ = I/c, M₀ = A/cᵖ with cᵖ = 2‖A‖_F/(1+p) (so M₀'s spectrum lies in (0, (1+p)/2]); then
  * T = ((p+1)I − M)/p, X ← X T, M ← Tᵖ M, until M ≈ I, when X ≈ A^{−1/p}. See MATH.md §8 (Shampoo).
+ * Accuracy: the iteration is run until ‖M − I‖_F ≤ tol·√n; the result's relative error then grows
+ * like cond(A)^{1/p}·tol. Ill-conditioned A (cond ≳ 1e12) needs more steps than the default 100 and
+ * raises ConvergenceError rather than returning a poor answer.
  * @example inverseRoot(diag([16, 81]), 4) // diag(1/2, 1/3)
- * @throws ConvergenceError when M does not reach I within maxIterations.
+ * @throws NonFiniteError (NaN/±Inf entry of A); NotPositiveDefiniteError (singular, zero or indefinite
+ * A, with the Cholesky pivot); UsageError for p not a positive integer; ConvergenceError when M does
+ * not reach I within maxIterations.
  */
 export function inverseRoot(
   A: Matrix,
@@ -221,7 +242,13 @@ export function inverseRoot(
   options: { tol?: number; maxIterations?: number } = {},
 ): Matrix {
   if (A.rows !== A.cols) throw new ShapeError(`inverseRoot: matrix is ${shapeOf(A)}, not square`);
+  if (!(Number.isInteger(p) && p >= 1))
+    throw new UsageError(`inverseRoot: p must be a positive integer, got ${p}`);
   const n = A.rows;
+  if (n === 0) return zeros(0, 0, A.im !== null);
+  // HPD check (n³/3, small next to the iteration's matmuls): a singular, zero or indefinite A would
+  // make the iteration diverge to NaN.
+  cholesky(A, 'inverseRoot: matrix A');
   const tol = options.tol ?? 1e-13;
   const maxIt = options.maxIterations ?? 100;
   const complex = A.im !== null;

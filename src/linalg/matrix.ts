@@ -263,6 +263,24 @@ export function trace(A: Matrix): Complex {
   return { re, im };
 }
 
+/**
+ * A power of two c such that c·max|aᵢⱼ| lies in [1/2, 1) (or as near as 2^±1000 allows) when the entries are far outside the range
+ * where sums of squares are safe (max|aᵢⱼ| above 2^400 or below 2^-400, subnormals included), else 1
+ * (and 1 for the zero matrix). Kernels whose inner products square entries (Jacobi SVD, Householder
+ * QR, eigh) run on c·A and unscale, which is exact: multiplying by a power of two only moves the
+ * exponent (entries that drop below 2^-1074·… were below ε·max|a| anyway). One O(mn) pass.
+ */
+export function rangeScale(A: Matrix): number {
+  let m = 0;
+  for (let k = 0; k < A.re.length; k++) m = Math.max(m, Math.abs(A.re[k]));
+  if (A.im) for (let k = 0; k < A.im.length; k++) m = Math.max(m, Math.abs(A.im[k]));
+  if (m === 0 || !Number.isFinite(m) || (m < 2 ** 400 && m > 2 ** -400)) return 1;
+  // m = f·2^e with f in [1/2, 1): c = 2^-e, kept within 2^±1000 (so that c itself is a normal
+  // number; for subnormal m, c·m is then about 2^-60, still far from under- or overflow when squared).
+  const e = Math.floor(Math.log2(m)) + 1;
+  return 2 ** Math.max(-1000, Math.min(1000, -e));
+}
+
 /** Refuse NaN/±Inf, naming the matrix and the entry. */
 export function assertFinite(A: Matrix, name: string): void {
   for (const part of [A.re, A.im]) {

@@ -3,7 +3,7 @@
  * reflections: Q is m×n with orthonormal columns, R is n×n upper triangular. Cost ≈ 4mn² flops.
  */
 import { ShapeError } from '../errors.js';
-import { type Matrix, shapeOf, zeros } from './matrix.js';
+import { assertFinite, type Matrix, rangeScale, scale, shapeOf, zeros } from './matrix.js';
 
 export interface QrResult {
   Q: Matrix;
@@ -11,13 +11,24 @@ export interface QrResult {
 }
 
 /**
- * @throws ShapeError when A has more columns than rows.
+ * Backward stable: Q R = A + E with ‖E‖_F ≲ 4mn·ε·‖A‖_F whatever cond(A); a rank-deficient (or zero)
+ * A gives zeros (to within that error) on R's diagonal, and Q stays orthonormal. Entries anywhere in
+ * the f64 range, subnormals included, are handled by an exact power-of-two rescaling. m×0 gives m×0 and 0×0.
+ * @throws ShapeError when A has more columns than rows; NonFiniteError naming the first NaN/±Inf entry.
  * @example qr(matrix([[3], [4]])).R // [[-5]]
  */
 export function qr(A: Matrix): QrResult {
   const m = A.rows;
   const n = A.cols;
   if (m < n) throw new ShapeError(`qr: needs rows ≥ columns, got ${shapeOf(A)}`);
+  assertFinite(A, 'qr: matrix');
+  // Entries near the ends of the f64 range (vᴴv would under- or overflow): factor c·A for a power of
+  // two c, then R/c, exactly.
+  const c = rangeScale(A);
+  if (c !== 1) {
+    const r = qr(scale(A, c));
+    return { Q: r.Q, R: scale(r.R, 1 / c) };
+  }
   const complex = A.im !== null;
   // Work on columns: row j of (wr, wi) is column j of A.
   const wr = new Float64Array(n * m);

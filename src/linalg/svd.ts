@@ -7,8 +7,8 @@
  * phase per rotation. Cost ≈ 5·max(m,n)·min(m,n)² flops per sweep, typically 6–10 sweeps: fine for
  * the sizes where all singular values are needed; the operator norm uses Lanczos instead.
  */
-import { ConvergenceError } from '../errors.js';
-import { conjTranspose, type Matrix, zeros } from './matrix.js';
+import { ConvergenceError, NumericalError } from '../errors.js';
+import { assertFinite, conjTranspose, type Matrix, rangeScale, scale, zeros } from './matrix.js';
 
 export interface SvdResult {
   /** m×r with orthonormal columns (r = min(m, n)). */
@@ -23,9 +23,28 @@ const MAX_SWEEPS = 80;
 
 /**
  * Thin SVD of an m×n matrix.
+ *
+ * Accuracy: each σᵢ is within a few·n·ε·σ₁ of the exact one, and (one-sided Jacobi) small σᵢ of a
+ * well-scaled matrix (A = B·D with D diagonal, B well conditioned) to high relative accuracy; at
+ * cond(A) = 1e16 the smallest σ carries an absolute error of order ε·σ₁. Entries anywhere in the f64
+ * range, subnormals included, are handled by an exact power-of-two rescaling. The zero matrix gives σ = 0
+ * (and U's columns 0 for σ = 0); an m×0 or 0×n matrix gives no singular values.
+ * @throws NonFiniteError naming the first NaN/±Inf entry; NumericalError when σ₁ exceeds the f64
+ * range (entries near 1e308); ConvergenceError after 80 sweeps (not seen).
  * @example svd(matrix([[3, 0], [0, -2]])).s // Float64Array [3, 2]
  */
 export function svd(A: Matrix): SvdResult {
+  assertFinite(A, 'svd: matrix');
+  // Entries near the ends of the f64 range (the column dot products would under- or overflow):
+  // decompose c·A for a power of two c and unscale σ, exactly.
+  const c = rangeScale(A);
+  if (c !== 1) {
+    const r = svd(scale(A, c));
+    const s = r.s.map((v) => v / c);
+    if (!Number.isFinite(s[0]))
+      throw new NumericalError(`svd: the largest singular value exceeds the f64 range (${r.s[0]}·${1 / c})`);
+    return { U: r.U, s, V: r.V };
+  }
   if (A.rows >= A.cols) return jacobiTall(A);
   // Wide: decompose Aᴴ = U' Σ V'ᴴ, so A = V' Σ U'ᴴ.
   const r = jacobiTall(conjTranspose(A));

@@ -5,7 +5,7 @@
  * Every function consumes its array arguments.
  */
 import { numpy as np } from '@jax-js/jax';
-import { RieszError } from '../errors.js';
+import { NumericalError } from '../errors.js';
 import {
   NEWTON_SCHULZ_CUBIC,
   NEWTON_SCHULZ_MUON,
@@ -21,12 +21,8 @@ import {
 } from '../linalg/matfun.js';
 import type { Tensor } from './types.js';
 
-/** A numerical failure inside an optimizer (NaN/Inf, a diverging iteration), naming the layer. */
-export class NumericalError extends RieszError {
-  constructor(message: string) {
-    super('numerical', message);
-  }
-}
+/** A numerical failure (NaN/Inf, a diverging iteration), naming the layer; defined in errors.ts. */
+export { NumericalError } from '../errors.js';
 
 /** (a, b, c) of X ← aX + b(XXᵀ)X + c(XXᵀ)²X (the same type as linalg's). */
 export type PolarCoefficients = NewtonSchulzCoefficients;
