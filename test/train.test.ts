@@ -82,7 +82,7 @@ describe('riesz train', () => {
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /sgd on linreg-aniso: the training loss became (NaN|Infinity) at step \d+ \(lr 1\); lower --lr, or pass --on-nan skip/,
+      /sgd on linreg-aniso: the training loss became (NaN|Infinity) at step \d+ \(lr 1\); (the first non-finite gradient is that of fc0\.[wb]|every gradient is finite, the loss is not); lower --lr, or pass --on-nonfinite skip/,
     );
     const j = trainJson(
       '--task',
@@ -93,10 +93,12 @@ describe('riesz train', () => {
       '1',
       '--steps',
       '40',
-      '--on-nan',
+      '--on-nonfinite',
       'skip',
     );
     expect(j.skipped_steps).toBeGreaterThan(0);
+    expect(j.skipped_at.length).toBe(j.skipped_steps);
+    expect(j.non_finite).toBe('skip');
   });
   it('writes metrics and the routing table with --out', () => {
     const dir = mkdtempSync(join(tmpdir(), 'riesz-train-'));

@@ -1,6 +1,6 @@
 /**
  * `riesz train [--task T] [--optimizer O] [--steps N|--epochs E] [--batch B] [--lr X] [--seed S]
- * [--device wasm|webgpu] [--out DIR] [--target-loss X] [--on-nan stop|skip] [--jit|--no-jit] [--json]
+ * [--device wasm|webgpu] [--out DIR] [--target-loss X] [--on-nonfinite stop|skip] [--jit|--no-jit] [--json]
  * [--damping X] [--adapt-damping on|off] [--kfac-rule R] [--l2 X] [--config FILE.json] …` — trains a
  * model on real data and prints a summary; with --json the last stdout line is one JSON object. The
  * training knobs are the settings of train/settings.ts (training-flags.ts).
@@ -33,7 +33,7 @@ export const trainOptions: Record<string, OptionSpec> = {
   'on-nan': {
     type: 'string',
     value: 'stop|skip',
-    help: 'on a non-finite loss: stop with an error (default) or skip the step',
+    help: 'the older name of --on-nonfinite',
   },
   save: { type: 'string', value: 'FILE', help: 'write a checkpoint (safetensors, atomically) at the end' },
   'checkpoint-every': { type: 'string', value: 'N', help: 'also write the checkpoint every N steps' },
@@ -77,9 +77,15 @@ export async function runTrain(argv: string[], print: (s: string) => void): Prom
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`riesz train takes no operands, got '${positionals[0]}'`);
-  const onNan = String(options['on-nan'] ?? 'stop');
-  if (onNan !== 'stop' && onNan !== 'skip')
+  // --on-nan is the older spelling of --on-nonfinite (the settings schema's flag); both may be given
+  // only when they agree.
+  const onNan = options['on-nan'] === undefined ? undefined : String(options['on-nan']);
+  if (onNan !== undefined && onNan !== 'stop' && onNan !== 'skip')
     throw new UsageError(`--on-nan must be stop or skip, got '${onNan}'`);
+  if (onNan !== undefined && options['on-nonfinite'] !== undefined && options['on-nonfinite'] !== onNan)
+    throw new UsageError(
+      `--on-nan ${onNan} and --on-nonfinite ${options['on-nonfinite']} disagree; give one`,
+    );
   const optimizer = String(options.optimizer ?? 'kfac');
   if (!(OPTIMIZERS as readonly string[]).includes(optimizer)) {
     throw new UsageError(`unknown optimizer '${optimizer}'; valid optimizers: ${OPTIMIZERS.join(', ')}`);
@@ -102,7 +108,7 @@ export async function runTrain(argv: string[], print: (s: string) => void): Prom
       options['target-loss'] === undefined
         ? undefined
         : numberOption(options['target-loss'], 'target-loss', 0),
-    onNan,
+    ...(onNan === undefined ? {} : { nonFinite: onNan }),
     out: options.out === undefined ? undefined : String(options.out),
     save: options.save === undefined ? undefined : String(options.save),
     checkpointEvery: positive('checkpoint-every'),

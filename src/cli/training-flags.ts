@@ -105,6 +105,7 @@ export function trainOptionsOf(s: TrainingSettings): Partial<TrainOptions> {
     epochs: t.epochs,
     l2: t.l2,
     batchSchedule: t.batchSchedule === undefined ? undefined : { doublingSteps: t.batchSchedule },
+    nonFinite: t.nonFinite as TrainOptions['nonFinite'],
     kfac: Object.keys(kfac).length > 0 ? kfac : undefined,
     settings: Object.keys(settings).length > 0 ? settings : undefined,
   };

@@ -31,7 +31,15 @@ export interface TrainOptions {
   batch?: number;
   seed?: number;
   targetLoss?: number;
-  /** 'stop' (default) ends the run with an error on a non-finite loss; 'skip' drops that step. */
+  /**
+   * What a step with a NaN/±Inf loss does: 'stop' (default) ends the run with a TrainingError naming
+   * the step and the first parameter whose gradient is non-finite; 'skip' drops the step (parameters
+   * and optimizer state unchanged, its batch consumed), counts it in `skipped_steps` / `skipped_at`,
+   * and goes on. Either way no checkpoint with non-finite parameters is written: the last one on
+   * disk stays the last good state.
+   */
+  nonFinite?: 'stop' | 'skip';
+  /** The older name of `nonFinite` (used when `nonFinite` is not given). */
   onNan?: 'stop' | 'skip';
   /** Folder for metrics.jsonl, metrics.csv and summary.json. */
   out?: string;
@@ -83,6 +91,10 @@ export interface TrainSummary {
   time_to_target_s: number | null;
   target_loss: number | null;
   skipped_steps: number;
+  /** The steps (counted from 1, as in metrics.jsonl) that `nonFinite: 'skip'` dropped, in this process. */
+  skipped_at: number[];
+  /** The policy in force for non-finite steps. */
+  non_finite: 'stop' | 'skip';
   resumed_from_step: number | null;
   /** True when `signal` stopped the run before its last step. */
   interrupted: boolean;
@@ -217,8 +229,17 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
     startStep = ck.step;
     wallBefore = typeof ck.run.wall_s === 'number' ? ck.run.wall_s : 0;
   } else state = built.opt.init(params);
+  const policy = o.nonFinite ?? o.onNan ?? 'stop';
   const checkpoint = () => {
     if (!o.save) return;
+    // Never replace a good checkpoint with a poisoned one (a finite loss can come with a non-finite
+    // gradient, and then parameters); the one on disk stays valid.
+    const bad = firstNonFinite(params);
+    if (bad !== null) {
+      throw new TrainingError(
+        `${o.optimizer} on ${task.name}: parameter ${bad} is not finite after step ${step}; the checkpoint ${o.save} was not overwritten and holds the last good state`,
+      );
+    }
     saveCheckpoint(o.save, {
       params,
       state,
@@ -240,6 +261,7 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
   let lastSse: number | null = null;
   let reached: number | null = null;
   let skipped = 0;
+  const skippedAt: number[] = [];
   let stepTimes = 0;
   const report = o.progress ?? (() => {});
   let interrupted = false;
@@ -254,14 +276,24 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
     const t0 = performance.now();
     const r = trainingStep(task, built, stepSettings, params, state, b, step);
     if (!r.finite) {
-      if (o.onNan === 'skip') {
+      const where = r.nonFiniteGradient
+        ? `the first non-finite gradient is that of ${r.nonFiniteGradient}`
+        : 'every gradient is finite, the loss is not';
+      // Parameters already non-finite (an earlier step's finite loss with a NaN gradient): skipping
+      // cannot recover, so both policies stop.
+      const badParam = firstNonFinite(params);
+      if (policy === 'skip' && badParam === null) {
         skipped++;
         step++;
+        skippedAt.push(step);
         continue;
       }
       throw new TrainingError(
-        `${o.optimizer} on ${task.name}: the training loss became ${r.loss} at step ${step} (lr ${lr}); ` +
-          `lower --lr, or pass --on-nan skip to drop such steps`,
+        `${o.optimizer} on ${task.name}: the training loss became ${r.loss} at step ${step + 1} (lr ${lr}); ${where}` +
+          (badParam === null
+            ? '; lower --lr, or pass --on-nonfinite skip to drop such steps'
+            : `; parameter ${badParam} is already non-finite, so skipping cannot help`) +
+          (o.save ? `; the checkpoint ${o.save} holds the last good state` : ''),
       );
     }
     params = r.params;
@@ -318,6 +350,8 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
     time_to_target_s: reached,
     target_loss: o.targetLoss ?? null,
     skipped_steps: skipped,
+    skipped_at: skippedAt,
+    non_finite: policy,
     interrupted,
     settings,
     curve,
@@ -326,6 +360,13 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
   disposeTree(state);
   if (o.out) writeMetrics(o.out, summary, rows, built.table);
   return summary;
+}
+
+/** The first parameter (in the dict's order) with a NaN or ±Inf entry, or null (borrows params). */
+function firstNonFinite(params: ParamDict): string | null {
+  for (const [k, p] of Object.entries(params))
+    if (!(p.ref.dataSync() as Float32Array).every(Number.isFinite)) return k;
+  return null;
 }
 
 /** The metrics.jsonl rows of an earlier run in `dir` up to `step` (none when there is no file). */

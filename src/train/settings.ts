@@ -136,6 +136,13 @@ export const TASK_SETTINGS = {
     help: "weight initialisation of the MLP tasks (default: the task's)",
     appliesTo: '*',
   },
+  nonFinite: {
+    type: 'choice',
+    choices: ['stop', 'skip'],
+    help: 'on a NaN/Inf loss or gradient: stop with an error naming the step and parameter (default), or skip the step and count it',
+    appliesTo: '*',
+    flag: 'on-nonfinite',
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type OptimizerSettings = {

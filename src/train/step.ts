@@ -25,6 +25,9 @@ export interface StepResult {
   info: Record<string, number>;
   /** False when the objective was not finite: params and state are returned untouched. */
   finite: boolean;
+  /** When not finite: the first parameter (in the gradient dict's order) whose gradient has a NaN or
+   * ±Inf entry, or null when every gradient is finite (then only the loss is). */
+  nonFiniteGradient?: string | null;
 }
 
 export interface StepSettings {
@@ -112,9 +115,17 @@ export function trainingStep(
     disposeTree(r.taps);
   };
   if (!Number.isFinite(loss)) {
+    // Name the first layer whose gradient is non-finite (read back only on this rare path).
+    let nonFiniteGradient: string | null = null;
+    for (const [k, g] of Object.entries(r.grads)) {
+      if (!(g.ref.dataSync() as Float32Array).every(Number.isFinite)) {
+        nonFiniteGradient = k;
+        break;
+      }
+    }
     disposeTree(r.grads);
     release();
-    return { params, state, loss, sse, info: {}, finite: false };
+    return { params, state, loss, sse, info: {}, finite: false, nonFiniteGradient };
   }
   const info: Record<string, number> = {};
   const ctx: UpdateContext = { taps: r.taps, report: (v) => Object.assign(info, v) };
