@@ -111,6 +111,22 @@ function fsyncDir(dir: string): void {
 }
 
 /**
+ * Fault injection for the kill tests (test/kill-resume.test.ts): with RIESZ_CRASH_AT_WRITE=n in the
+ * environment, the process SIGKILLs itself in the middle of its n-th atomic write — half of the
+ * temporary file written and flushed, nothing renamed — the moment a real crash would do the most
+ * damage. Unset (the default), nothing changes.
+ */
+const CRASH_AT_WRITE = Number(process.env.RIESZ_CRASH_AT_WRITE ?? 0) || 0;
+let atomicWrites = 0;
+
+function crashMidWrite(fd: number, bytes: Uint8Array): never {
+  writeSync(fd, bytes, 0, bytes.length >> 1);
+  fsyncSync(fd);
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable: SIGKILL did not end the process');
+}
+
+/**
  * Writes bytes atomically and durably: a sibling temporary file (created exclusively), fsynced,
  * renamed over the target, then the folder fsynced so the rename itself survives a power loss. On
  * failure the temporary file is removed and the target is left as it was.
@@ -122,6 +138,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx');
+    if (CRASH_AT_WRITE > 0 && ++atomicWrites === CRASH_AT_WRITE) crashMidWrite(fd, bytes);
     for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
     closeSync(fd);
