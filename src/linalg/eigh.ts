@@ -15,7 +15,7 @@
  *
  * Both are backward stable.
  */
-import { ConvergenceError, ShapeError } from '../errors.js';
+import { ConvergenceError, NumericalError, ShapeError } from '../errors.js';
 import { assertFinite, type Matrix, rangeScale, scale, shapeOf, transpose, zeros } from './matrix.js';
 import { type WasmArena, wasmArena } from './wasm/runtime.js';
 
@@ -37,7 +37,7 @@ export interface EighResult {
  * underflow); entries near the ends of the f64 range, subnormals included, are handled by an exact
  * power-of-two rescaling; 0×0 gives no eigenvalues.
  * @throws ShapeError for a non-square matrix; NonFiniteError naming the first NaN/±Inf entry (row,
- * column); ConvergenceError if QL does not converge (not seen in practice: it would take 30
+ * column); NumericalError when an eigenvalue exceeds the f64 range; ConvergenceError if QL does not converge (not seen in practice: it would take 30
  * iterations for one eigenvalue).
  * @example eigh(matrix([[2, 1], [1, 2]])).values // Float64Array [1, 3]
  */
@@ -99,7 +99,10 @@ export function eighReference(A: Matrix, wantVectors = true): EighResult {
 
 /** The eigendecomposition of A from that of c·A (c a power of two: exact). */
 function unscaled(r: EighResult, c: number): EighResult {
-  return { values: r.values.map((v) => v / c), vectors: r.vectors };
+  const values = r.values.map((v) => v / c);
+  if (!values.every(Number.isFinite))
+    throw new NumericalError('eigh: an eigenvalue exceeds the f64 range (entries near 1e308)');
+  return { values, vectors: r.vectors };
 }
 
 interface Tridiagonal {
