@@ -191,10 +191,29 @@ function packA32(a: usize, lda: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: us
   }
 }
 
-function packB32(b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+function packB32(b: usize, ldb: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize, transB: bool): void {
   for (let jr: i32 = 0; jr < nc; jr += NR32) {
     const cols = min(NR32, nc - jr);
-    if (cols == NR32) {
+    if (transB) {
+      // B is stored n×k: column c of the panel is stored row j0 + jr + c, read contiguously.
+      for (let c: i32 = 0; c < NR32; c++) {
+        let d = dst + (<usize>c << 2);
+        if (c < cols) {
+          let s = at32(b, j0 + jr + c, ldb, p0);
+          for (let p: i32 = 0; p < kc; p++) {
+            store<f32>(d, load<f32>(s));
+            s += 4;
+            d += 32;
+          }
+        } else {
+          for (let p: i32 = 0; p < kc; p++) {
+            store<f32>(d, 0.0);
+            d += 32;
+          }
+        }
+      }
+      dst += <usize>(kc * NR32) << 2;
+    } else if (cols == NR32) {
       for (let p: i32 = 0; p < kc; p++) {
         const s = at32(b, p0 + p, ldb, j0 + jr);
         v128.store(dst, v128.load(s));
@@ -270,23 +289,36 @@ function micro32(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, rows: i32, c
   }
 }
 
-/** `gemm` for float32 arrays (the same arguments; pointers to f32, α applied in f32). */
+/**
+ * `gemm` for float32 arrays (the same arguments; pointers to f32, α applied in f32). `flags` packs
+ * bit 0 transA, bit 1 transB (B stored n×k), bit 2 "lower": C is symmetric (AᵀA-like) and only tiles
+ * touching its lower triangle are computed (a symmetric rank-k update at half the work; the caller
+ * mirrors), and flags >> 3 is the row of C's first row in the whole product (threads split rows).
+ */
 export function sgemm(
-  m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, work: usize, alpha: f64, transA: i32,
+  m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, work: usize, alpha: f64, flags: i32,
 ): void {
   const packedA = (work + 63) & ~(<usize>63);
   const packedB = packedA + (<usize>(MC * KC) << 2);
+  const transA = (flags & 1) != 0;
+  const transB = (flags & 2) != 0;
+  const lower = (flags & 4) != 0;
+  const row0 = flags >> 3;
   for (let j0: i32 = 0; j0 < n; j0 += NC) {
     const nc = min(NC, n - j0);
+    // Lower triangle only: a panel entirely right of the last row's diagonal has nothing to do.
+    if (lower && j0 > row0 + m - 1) break;
     for (let p0: i32 = 0; p0 < k; p0 += KC) {
       const kc = min(KC, k - p0);
-      packB32(b, ldb, p0, kc, j0, nc, packedB);
+      packB32(b, ldb, p0, kc, j0, nc, packedB, transB);
       for (let i0: i32 = 0; i0 < m; i0 += MC) {
         const mc = min(MC, m - i0);
-        packA32(a, lda, i0, mc, p0, kc, packedA, <f32>alpha, transA != 0);
+        if (lower && j0 > row0 + i0 + mc - 1) continue;
+        packA32(a, lda, i0, mc, p0, kc, packedA, <f32>alpha, transA);
         for (let jr: i32 = 0; jr < nc; jr += NR32) {
           const pb = packedB + (<usize>(jr * kc) << 2);
           for (let ir: i32 = 0; ir < mc; ir += MR) {
+            if (lower && j0 + jr > row0 + i0 + ir + MR - 1) continue;
             micro32(kc, packedA + (<usize>(ir * kc) << 2), pb, at32(c, i0 + ir, ldc, j0 + jr), ldc, min(MR, mc - ir), min(NR32, nc - jr));
           }
         }

@@ -6,9 +6,10 @@
  * give forward-mode tangents J·d of the outputs (`mlpTangents`), which K-FAC's quadratic model needs,
  * without a second forward pass.
  */
-import { numpy as np, random } from '@jax-js/jax';
+import { defaultDevice, numpy as np, random } from '@jax-js/jax';
 import type { CurvatureTap, ParamDict, Tensor } from '../backend/taps.js';
 import { Rng } from '../linalg/random.js';
+import { denseLossAndGrads } from './dense-engine.js';
 import { type FisherKind, type LossAndGrads, lossAndGradsFrom } from './fisher.js';
 import {
   type Activation,
@@ -180,8 +181,16 @@ export function mlpTangents(params: ParamDict, caches: LayerCache[], dirs: Param
   });
 }
 
+/** Whether the CPU engine (dense-engine.ts) can take this call: concrete arrays on a CPU device. */
+function onEngine(params: ParamDict, x: Tensor): boolean {
+  const device = defaultDevice();
+  if (device !== 'wasm' && device !== 'cpu') return false;
+  return x instanceof np.Array && Object.values(params).every((p) => p instanceof np.Array);
+}
+
 /**
- * Mean loss, gradients and (optionally) curvature taps in one forward pass.
+ * Mean loss, gradients and (optionally) curvature taps in one forward pass. On the CPU devices the
+ * Wasm engine of dense-engine.ts computes them (the same results to f32 tolerance).
  * fisher: 'true' samples targets from the model for the taps' output gradients (K-FAC's default),
  * 'empirical' uses the data targets, 'none' returns no taps. `keepForward` also returns the forward
  * pass (outputs and tangents). Borrows params; consumes x, targets, key.
@@ -198,6 +207,15 @@ export function mlpLossAndGrads(
     keepForward = false,
   }: { fisher?: FisherKind; key?: Tensor; keepForward?: boolean } = {},
 ): LossAndGrads {
+  if (onEngine(params, x)) {
+    const activations = spec.sizes.slice(1).map((_, i) => layerActivation(spec, i));
+    const r = denseLossAndGrads(params, x, targets, { sizes: spec.sizes, activations }, loss, {
+      fisher,
+      key,
+      keepForward,
+    });
+    if (r) return r;
+  }
   const { out, caches } = mlpForward(params, x, spec);
   return lossAndGradsFrom(
     out,

@@ -7,7 +7,7 @@
  * Parallelism is injected: a host that can block on helper threads (Node's worker_threads, see
  * backend/threads.ts) installs a `ParallelRunner`, and large products are split by rows across it.
  */
-import { EIGH_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary.js';
+import { DENSE_WASM_BASE64, EIGH_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary.js';
 
 interface KernelExports {
   gemm(
@@ -184,7 +184,7 @@ function runGemm(
   const kernel = bytes === 8 ? x.gemm : x.sgemm;
   const threads = runner && m * n * k >= MIN_PARALLEL_WORK && m >= 16 ? 1 + runner.helpers : 1;
   const align = (v: number) => Math.ceil(v / 64) * 64;
-  const pa = align(x.heapBase());
+  const pa = align(scratchBase());
   const pb = align(pa + m * k * bytes);
   const pc = align(pb + k * n * bytes);
   const pw = align(pc + m * n * bytes);
@@ -318,7 +318,7 @@ export function wasmArena(bytes: number): WasmArena | null {
   const align = (v: number) => Math.ceil(v / 64) * 64;
   const threads = 1 + (runner?.helpers ?? 0);
   const workBytes = align(x.gemmWorkBytes());
-  const pw = align(Math.max(x.heapBase(), eig.eighHeapBase()));
+  const pw = align(Math.max(scratchBase(), eig.eighHeapBase()));
   const base = align(pw + threads * workBytes);
   if (base + bytes > 65536 * PAGE) return null;
   try {
@@ -369,4 +369,174 @@ export function wasmArena(bytes: number): WasmArena | null {
     if (failure) throw failure;
   };
   return { f64: new Float64Array(memory.buffer), base, gemm, eigh: eig };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dense-layer engine's workspace: f32 buffers that stay in the shared memory for a whole
+// training step, below the scratch that the copying entries above reuse on every call.
+
+interface DenseExports {
+  activate(kind: number, y: number, n: number): void;
+  activationBackward(kind: number, d: number, y: number, n: number): void;
+  columnSums(x: number, rows: number, cols: number, out: number): void;
+  sigmoidCrossEntropy(
+    z: number,
+    t: number,
+    rows: number,
+    cols: number,
+    g: number,
+    scale: number,
+    out: number,
+  ): void;
+  sigmoid(z: number, n: number): void;
+  sigmoidFisherQuadratic(z: number, d: number, n: number, out: number): void;
+  denseHeapBase(): number;
+}
+
+let denseExports: DenseExports | null | undefined;
+let workspaceBytes = 0;
+let workspaceGeneration = 0;
+
+function workspaceStart(): number {
+  const x = wasmKernels()!.exports;
+  return Math.ceil(Math.max(x.heapBase(), denseExports?.denseHeapBase() ?? 0) / 64) * 64;
+}
+
+/** The first byte the copying entries (`wasmGemm`, arenas) may use: after the engine's workspace. */
+function scratchBase(): number {
+  const x = wasmKernels()!.exports;
+  return workspaceBytes > 0 ? workspaceStart() + workspaceBytes : x.heapBase();
+}
+
+function denseKernels(): DenseExports | null {
+  if (denseExports !== undefined) return denseExports;
+  denseExports = null;
+  const kern = wasmKernels();
+  if (!kern) return null;
+  try {
+    const module = new WebAssembly.Module(decodeBase64(DENSE_WASM_BASE64) as BufferSource);
+    const instance = new WebAssembly.Instance(module, { env: { memory: kern.memory, abort: () => {} } });
+    denseExports = instance.exports as unknown as DenseExports;
+  } catch {
+    denseExports = null;
+  }
+  return denseExports;
+}
+
+/** Options of {@link F32Workspace.sgemm}. */
+export interface SgemmFlags {
+  alpha?: number;
+  /** op(A) = Aᵀ of the stored A (k×m). */
+  transA?: boolean;
+  /** op(B) = Bᵀ of the stored B (n×k). */
+  transB?: boolean;
+  /** C is symmetric: only its lower triangle is computed (mirror it yourself). */
+  lower?: boolean;
+}
+
+/**
+ * f32 buffers in the shared Wasm memory, by byte pointer, and the kernels that work on them in
+ * place: the GEMM (threaded when large) and the dense engine's elementwise passes (asm/dense.ts).
+ * Valid until the next {@link f32Workspace} call asks for more bytes (`generation` then changes).
+ */
+export interface F32Workspace {
+  /** First byte (64-aligned) and size of the caller's region. */
+  base: number;
+  bytes: number;
+  /** Changes whenever the region is laid out again; buffers of an older generation are gone. */
+  generation: number;
+  /** A fresh f32 view of the whole memory (views go stale when the memory grows). */
+  heap(): Float32Array;
+  /** C += α·op(A)·op(B) on byte pointers (leading dimensions in elements). */
+  sgemm(
+    m: number,
+    n: number,
+    k: number,
+    pa: number,
+    lda: number,
+    pb: number,
+    ldb: number,
+    pc: number,
+    ldc: number,
+    flags?: SgemmFlags,
+  ): void;
+  kernels: Omit<DenseExports, 'denseHeapBase'>;
+}
+
+/**
+ * The engine's workspace of at least `bytes` bytes, or null without the Wasm kernels (callers take
+ * their jax-js path). Growing it lays it out again (a new generation); asking for no more keeps it.
+ */
+export function f32Workspace(bytes: number): F32Workspace | null {
+  if (!enabled) return null;
+  const kern = wasmKernels();
+  const dense = denseKernels();
+  if (!kern || !dense) return null;
+  const need = Math.ceil(bytes / 64) * 64;
+  if (need > workspaceBytes) {
+    const threads = 1 + (runner?.helpers ?? 0);
+    const end = workspaceStart() + need;
+    if (end + threads * kern.exports.gemmWorkBytes() + 1024 > 65536 * PAGE) return null;
+    try {
+      ensureBytes(kern.memory, end);
+    } catch {
+      return null;
+    }
+    workspaceBytes = need;
+    workspaceGeneration++;
+  }
+  const { memory, exports: x } = kern;
+  const sgemm: F32Workspace['sgemm'] = (m, n, k, pa, lda, pb, ldb, pc, ldc, flags = {}) => {
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    const { alpha = 1, transA = false, transB = false, lower = false } = flags;
+    const bits = (transA ? 1 : 0) | (transB ? 2 : 0) | (lower ? 4 : 0);
+    const workBytes = Math.ceil(x.gemmWorkBytes() / 64) * 64;
+    const pw = Math.ceil(scratchBase() / 64) * 64;
+    const r = runner;
+    const t = r && m * n * k >= MIN_PARALLEL_WORK && m >= 16 ? 1 + r.helpers : 1;
+    ensureBytes(memory, pw + t * workBytes);
+    // Row bounds per thread, multiples of 4; a lower triangle's work grows with the row, so its
+    // bounds follow √(i/t) to share the work evenly.
+    const bounds = Array.from({ length: t + 1 }, (_, i) =>
+      i === t ? m : Math.min(m, Math.ceil((m * (lower ? Math.sqrt(i / t) : i / t)) / 4) * 4),
+    );
+    const job = (h: number): GemmJob => {
+      const r0 = bounds[h];
+      const aStart = pa + (transA ? r0 : r0 * lda) * 4;
+      return [
+        bounds[h + 1] - r0,
+        n,
+        k,
+        aStart,
+        lda,
+        pb,
+        ldb,
+        pc + r0 * ldc * 4,
+        ldc,
+        pw + h * workBytes,
+        alpha,
+        bits + r0 * 8,
+        1,
+      ];
+    };
+    const jobs = Array.from({ length: t - 1 }, (_, h) => job(h + 1)).filter((j) => j[0] > 0);
+    if (jobs.length > 0) r!.dispatch(jobs);
+    let failure: unknown = null;
+    try {
+      const [rows, , , a0, , , , c0, , w0, al, fl] = job(0);
+      if (rows > 0) x.sgemm(rows, n, k, a0, lda, pb, ldb, c0, ldc, w0, al, fl);
+    } catch (e) {
+      failure = e;
+    }
+    if (jobs.length > 0) r!.wait();
+    if (failure) throw failure;
+  };
+  return {
+    base: workspaceStart(),
+    bytes: workspaceBytes,
+    generation: workspaceGeneration,
+    heap: () => new Float32Array(memory.buffer),
+    sgemm,
+    kernels: dense,
+  };
 }
