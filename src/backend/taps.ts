@@ -20,6 +20,11 @@ export interface CurvatureTap {
   positions?: number;
   /** The parameter is stored in×out (an embedding table V×D, or a kernel used as x @ K). */
   transposed?: boolean;
+  /**
+   * The same statistics already summed on the host, where the producer had them at hand (the CPU
+   * engine): aᵀa (in×in), the column sums of a, and gᵀg (out×out), row-major f32, unscaled.
+   */
+  sums?: { aa: Float32Array; a: Float32Array; gg: Float32Array };
 }
 
 /** Per-example gradients of a vector parameter (B×D), for K-FAC's diagonal rule (layer-norm gains). */

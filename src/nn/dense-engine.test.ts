@@ -69,10 +69,10 @@ function run(
     return v;
   });
   const taps = Object.fromEntries(
-    Object.entries(r.taps ?? {}).map(([k, t]) => [
-      k,
-      { a: read((t as CurvatureTap).a), g: read((t as CurvatureTap).g) },
-    ]),
+    Object.entries(r.taps ?? {}).map(([k, t]) => {
+      const tap = t as CurvatureTap;
+      return [k, { a: read(tap.a), g: read(tap.g), shape: [tap.a.shape[1], tap.g.shape[1]], sums: tap.sums }];
+    }),
   );
   const out = {
     loss: read(r.loss),
@@ -115,6 +115,20 @@ describe('dense engine against the jax-js path', () => {
         for (const k of Object.keys(b.taps)) {
           closeTo(a.taps[k].a, b.taps[k].a, 1e-5, `tap ${k}.a`);
           closeTo(a.taps[k].g, b.taps[k].g, 1e-4, `tap ${k}.g`);
+          // The engine's sums are aᵀa, Σa and gᵀg of the reference tap.
+          const [n, m] = b.taps[k].shape;
+          const gram = (X: number[], c: number) =>
+            Array.from({ length: c * c }, (_, ij) => {
+              let s = 0;
+              for (let r = 0; r < batch; r++) s += X[r * c + Math.floor(ij / c)] * X[r * c + (ij % c)];
+              return s;
+            });
+          const colSums = (X: number[], c: number) =>
+            Array.from({ length: c }, (_, j) => X.filter((_, q) => q % c === j).reduce((x, y) => x + y, 0));
+          const sums = a.taps[k].sums!;
+          closeTo(Array.from(sums.aa), gram(b.taps[k].a, n), 1e-5, `${k} aᵀa`);
+          closeTo(Array.from(sums.a), colSums(b.taps[k].a, n), 1e-5, `${k} Σa`);
+          closeTo(Array.from(sums.gg), gram(b.taps[k].g, m), 1e-4, `${k} gᵀg`);
         }
         for (const [i, t] of a.tangents.entries()) closeTo(t, b.tangents[i], 1e-4, `tangent ${i}`);
       });

@@ -65,6 +65,8 @@ interface Buffers {
   dirW: number[];
   dirB: number[];
   sums: number;
+  /** Scratch for one layer's factor statistics (the widest square). */
+  gram: number;
 }
 
 function layoutFor(net: DenseNet, batch: number): { buffers: Buffers; elements: number } {
@@ -83,7 +85,8 @@ function layoutFor(net: DenseNet, batch: number): { buffers: Buffers; elements: 
   const dirW = per((i) => s[i + 1] * s[i]);
   const dirB = per((i) => s[i + 1]);
   const sums = lay.take(16);
-  return { buffers: { w, b, h, dw, db, d, t, dirW, dirB, sums }, elements: lay.elements };
+  const gram = lay.take(widest * widest);
+  return { buffers: { w, b, h, dw, db, d, t, dirW, dirB, sums, gram }, elements: lay.elements };
 }
 
 /** A step's engine: the workspace, its layout and the network, with the passes as methods. */
@@ -213,6 +216,29 @@ class DenseStep {
     return prev;
   }
 
+  /**
+   * XᵀX (cols×cols) of the rows×cols buffer at `offset`, scaled by α: the lower triangle by the
+   * GEMM's half-work mode, mirrored. K-FAC's factor statistics without leaving the workspace.
+   */
+  gramOf(offset: number, rows: number, cols: number, alpha = 1): Float32Array {
+    const out = this.buf.gram;
+    this.heap().fill(0, this.ws.base / 4 + out, this.ws.base / 4 + out + cols * cols);
+    this.gemm(cols, cols, rows, this.ptr(offset), cols, this.ptr(offset), cols, this.ptr(out), cols, {
+      transA: true,
+      lower: true,
+      alpha,
+    });
+    const G = this.read(out, cols * cols);
+    for (let i = 0; i < cols; i++) for (let j = i + 1; j < cols; j++) G[i * cols + j] = G[j * cols + i];
+    return G;
+  }
+
+  /** Column sums of the rows×cols buffer at `offset`. */
+  columnSums(offset: number, rows: number, cols: number): Float32Array {
+    this.k.columnSums(this.ptr(offset), rows, cols, this.ptr(this.buf.gram));
+    return this.read(this.buf.gram, cols);
+  }
+
   /** The loss's value and ∂(mean loss)/∂out into d[0] (and the squared error, where defined). */
   lossAndGradient(loss: Loss, targets: Float32Array | Int32Array): { value: number; sse?: number } {
     const B = this.batch;
@@ -305,9 +331,16 @@ export function denseLossAndGrads(
     e.backward(sampledGradient, (i, ds) => {
       const g = e.read(ds, B * sizes[i + 1]);
       for (let k = 0; k < g.length; k++) g[k] *= B;
+      // g = B·ds, so gᵀg = B²·dsᵀds.
+      const sums = {
+        aa: e.gramOf(buffers.h[i], B, sizes[i]),
+        a: e.columnSums(buffers.h[i], B, sizes[i]),
+        gg: e.gramOf(ds, B, sizes[i + 1], B * B),
+      };
       collected[`${name(i)}.w`] = {
         a: upload(buffers.h[i], B, sizes[i]),
         g: np.array(g).reshape([B, sizes[i + 1]]),
+        sums,
       };
     });
     return collected;

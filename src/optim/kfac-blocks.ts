@@ -143,6 +143,38 @@ function augmentedInputs(a: Tensor, withBias: boolean): { data: Float32Array; ro
   return { data, rows, cols: cols + 1 };
 }
 
+/** This step's Ā and Γ from the tap's arrays (consumes them). */
+function factorsFromTap(tap: CurvatureTap, withBias: boolean): { A: Matrix; G: Matrix } {
+  const a = augmentedInputs(tap.a, withBias);
+  const [rowsG, dimG] = tap.g.shape;
+  const A = gramF32(a.data, a.rows, a.cols, (tap.positions ?? 1) / a.rows);
+  const G = gramF32(readF32(tap.g), rowsG, dimG, 1 / rowsG);
+  return { A, G };
+}
+
+/**
+ * The same from the producer's sums (aᵀa, Σa, gᵀg): the bias column of ones contributes Σa and the
+ * row count. The tap's arrays are not read (consumes them).
+ */
+function factorsFromSums(tap: CurvatureTap, withBias: boolean): { A: Matrix; G: Matrix } {
+  const { aa, a, gg } = tap.sums!;
+  const [rows, n] = tap.a.shape;
+  const dimG = tap.g.shape[1];
+  tap.a.dispose();
+  tap.g.dispose();
+  const scale = (tap.positions ?? 1) / rows;
+  const cols = withBias ? n + 1 : n;
+  const A = zeros(cols, cols);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A.re[i * cols + j] = aa[i * n + j] * scale;
+  if (withBias) {
+    for (let i = 0; i < n; i++) A.re[i * cols + n] = A.re[n * cols + i] = a[i] * scale;
+    A.re[n * cols + n] = rows * scale;
+  }
+  const G = zeros(dimG, dimG);
+  for (let k = 0; k < gg.length; k++) G.re[k] = gg[k] / rows;
+  return { A, G };
+}
+
 function assertFiniteFactor(F: Matrix, what: string): void {
   for (let k = 0; k < F.re.length; k++)
     if (!Number.isFinite(F.re[k]))
@@ -232,10 +264,9 @@ export const hostKronecker = {
     tap: CurvatureTap,
     decay: (updates: number) => number,
   ): HostKroneckerState {
-    const a = augmentedInputs(tap.a, layout.bias !== undefined);
-    const [rowsG, dimG] = tap.g.shape;
-    const A = gramF32(a.data, a.rows, a.cols, (tap.positions ?? 1) / a.rows);
-    const G = gramF32(readF32(tap.g), rowsG, dimG, 1 / rowsG);
+    const { A, G } = tap.sums
+      ? factorsFromSums(tap, layout.bias !== undefined)
+      : factorsFromTap(tap, layout.bias !== undefined);
     const updates = (prev?.updates ?? 0) + 1;
     if (prev) {
       const e = decay(updates);
