@@ -9,6 +9,7 @@ import { enableThreads } from '../backend/threads.js';
 import { RieszError, UsageError } from '../errors.js';
 import { runCompare } from './compare.js';
 import { runDemo } from './demo.js';
+import { runLab } from './lab.js';
 import { runNorm } from './norm.js';
 import { runTrain } from './train.js';
 
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   compare: { run: runCompare, help: 'train several optimizers on one task; curves, plots and a table' },
   norm: { run: runNorm, help: 'norms of a linear map between inner-product spaces (see riesz norm --help)' },
   demo: { run: runDemo, help: 'three ways to a Frobenius-type norm; average vs maximal response' },
+  lab: { run: runLab, help: 'serve the riesz lab: a browser page of the geometry and an optimizer race' },
 };
 
 function version(): string {

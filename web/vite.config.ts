@@ -1,0 +1,32 @@
+/**
+ * Vite build of the riesz lab: web/ → dist/web (shipped in the package, served by `riesz lab`).
+ * The page imports riesz's own modules from src/. A few of those (the task table, the training
+ * loop's metrics and checkpoints) import Node built-ins for reading files, which the page never
+ * does; `node:*` resolves to web/src/node-stub.ts, whose functions throw if called.
+ */
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+// SharedArrayBuffer (riesz's shared-memory Wasm kernels) needs a cross-origin isolated page.
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  root: here('.'),
+  base: './',
+  publicDir: here('public'),
+  resolve: { alias: [{ find: /^node:.*$/, replacement: here('src/node-stub.ts') }] },
+  build: {
+    outDir: here('../dist/web'),
+    emptyOutDir: true,
+    target: 'es2022',
+    // One page with vega and jax-js inside: a single large chunk is expected.
+    chunkSizeWarningLimit: 4096,
+  },
+  server: { headers: isolation },
+  preview: { headers: isolation },
+});
