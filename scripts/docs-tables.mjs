@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { optimizerTable } = await import(join(root, 'dist/train/optimizers.js'));
+const { taskTable } = await import(join(root, 'dist/train/tasks.js'));
 const { settingsTable, OPTIMIZER_SETTINGS, TASK_SETTINGS } = await import(
   join(root, 'dist/train/settings.js')
 );
@@ -15,7 +16,7 @@ const files = {
     'optimizer-settings': settingsTable(OPTIMIZER_SETTINGS),
     'task-settings': settingsTable(TASK_SETTINGS),
   },
-  'README.md': { optimizers: optimizerTable() },
+  'README.md': { optimizers: optimizerTable(), tasks: taskTable() },
 };
 for (const [name, tables] of Object.entries(files)) {
   const file = join(root, name);

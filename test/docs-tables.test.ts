@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { optimizerTable } from '../src/train/optimizers.js';
 import { OPTIMIZER_SETTINGS, settingsTable, TASK_SETTINGS } from '../src/train/settings.js';
+import { taskTable } from '../src/train/tasks.js';
 
 const read = (f: string) => readFileSync(join(import.meta.dirname, '..', f), 'utf8');
 
@@ -12,6 +13,7 @@ it.each([
   ['docs/optimizers.md', 'optimizer-settings', settingsTable(OPTIMIZER_SETTINGS)],
   ['docs/optimizers.md', 'task-settings', settingsTable(TASK_SETTINGS)],
   ['README.md', 'optimizers', optimizerTable()],
+  ['README.md', 'tasks', taskTable()],
 ])(
   '%s holds the %s table of the registry (regenerate: node scripts/docs-tables.mjs)',
   (file, name, table) => {

