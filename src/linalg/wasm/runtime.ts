@@ -267,18 +267,21 @@ let eighExports: EighExports | null | undefined;
 
 /** asm/eigh.ts instantiated over the GEMM module's memory, or null where that is unavailable. */
 function eighKernels(): EighExports | null {
-  if (eighExports !== undefined) return eighExports;
-  eighExports = null;
+  if (eighExports === undefined) eighExports = companion<EighExports>(EIGH_WASM_BASE64);
+  return eighExports;
+}
+
+/** Another kernel module instantiated over the GEMM module's shared memory (null where it cannot be). */
+function companion<T>(base64: string): T | null {
   const kern = wasmKernels();
   if (!kern) return null;
   try {
-    const module = new WebAssembly.Module(decodeBase64(EIGH_WASM_BASE64) as BufferSource);
+    const module = new WebAssembly.Module(decodeBase64(base64) as BufferSource);
     const instance = new WebAssembly.Instance(module, { env: { memory: kern.memory, abort: () => {} } });
-    eighExports = instance.exports as unknown as EighExports;
+    return instance.exports as unknown as T;
   } catch {
-    eighExports = null;
+    return null;
   }
-  return eighExports;
 }
 
 /**
@@ -326,48 +329,8 @@ export function wasmArena(bytes: number): WasmArena | null {
   } catch {
     return null; // the host refused to grow the memory: callers take their TypeScript path
   }
-  const gemm: WasmArena['gemm'] = (m, n, k, pa, lda, pb, ldb, pc, ldc, alpha = 1, transA = false) => {
-    if (m <= 0 || n <= 0 || k <= 0) return;
-    const ta = transA ? 1 : 0;
-    const r = runner;
-    const t = r && m * n * k >= MIN_PARALLEL_WORK && m >= 16 ? Math.min(threads, 1 + r.helpers) : 1;
-    if (t === 1) {
-      x.gemm(m, n, k, pa, lda, pb, ldb, pc, ldc, pw, alpha, ta);
-      return;
-    }
-    const chunk = Math.ceil(m / t / 4) * 4;
-    const jobs: GemmJob[] = [];
-    for (let h = 1; h < t; h++) {
-      const r0 = Math.min(m, h * chunk);
-      const rows = Math.min(m, r0 + chunk) - r0;
-      const aStart = pa + (transA ? r0 : r0 * lda) * 8;
-      if (rows > 0)
-        jobs.push([
-          rows,
-          n,
-          k,
-          aStart,
-          lda,
-          pb,
-          ldb,
-          pc + r0 * ldc * 8,
-          ldc,
-          pw + h * workBytes,
-          alpha,
-          ta,
-          0,
-        ]);
-    }
-    r!.dispatch(jobs);
-    let failure: unknown = null;
-    try {
-      x.gemm(Math.min(chunk, m), n, k, pa, lda, pb, ldb, pc, ldc, pw, alpha, ta);
-    } catch (e) {
-      failure = e;
-    }
-    r!.wait();
-    if (failure) throw failure;
-  };
+  const gemm: WasmArena['gemm'] = (m, n, k, pa, lda, pb, ldb, pc, ldc, alpha = 1, transA = false) =>
+    gemmOnPointers(8, m, n, k, pa, lda, pb, ldb, pc, ldc, { alpha, transA }, pw);
   return { f64: new Float64Array(memory.buffer), base, gemm, eigh: eig };
 }
 
@@ -409,17 +372,7 @@ function scratchBase(): number {
 }
 
 function denseKernels(): DenseExports | null {
-  if (denseExports !== undefined) return denseExports;
-  denseExports = null;
-  const kern = wasmKernels();
-  if (!kern) return null;
-  try {
-    const module = new WebAssembly.Module(decodeBase64(DENSE_WASM_BASE64) as BufferSource);
-    const instance = new WebAssembly.Instance(module, { env: { memory: kern.memory, abort: () => {} } });
-    denseExports = instance.exports as unknown as DenseExports;
-  } catch {
-    denseExports = null;
-  }
+  if (denseExports === undefined) denseExports = companion<DenseExports>(DENSE_WASM_BASE64);
   return denseExports;
 }
 
@@ -432,6 +385,71 @@ export interface SgemmFlags {
   transB?: boolean;
   /** C is symmetric: only its lower triangle is computed (mirror it yourself). */
   lower?: boolean;
+}
+
+/**
+ * C += α·op(A)·op(B) on byte pointers into the shared memory, f64 (`bytes` 8) or f32 (4), with the
+ * kernels' scratch from `pw` on. Large products are split by rows across the helper threads, in
+ * multiples of 4 rows; a lower triangle's work grows with the row, so its bounds follow √(i/t).
+ * Only the f32 kernel has transB and lower (its flags carry the chunk's first row for lower).
+ */
+function gemmOnPointers(
+  bytes: 8 | 4,
+  m: number,
+  n: number,
+  k: number,
+  pa: number,
+  lda: number,
+  pb: number,
+  ldb: number,
+  pc: number,
+  ldc: number,
+  { alpha = 1, transA = false, transB = false, lower = false }: SgemmFlags,
+  pw: number,
+): void {
+  if (m <= 0 || n <= 0 || k <= 0) return;
+  const { memory, exports: x } = wasmKernels()!;
+  const kernel = bytes === 8 ? x.gemm : x.sgemm;
+  const bits = (transA ? 1 : 0) | (transB ? 2 : 0) | (lower ? 4 : 0);
+  const flagsAt = (r0: number) => (bytes === 8 ? bits & 1 : bits + r0 * 8);
+  const workBytes = Math.ceil(x.gemmWorkBytes() / 64) * 64;
+  const r = runner;
+  const t = r && m * n * k >= MIN_PARALLEL_WORK && m >= 16 ? 1 + r.helpers : 1;
+  ensureBytes(memory, pw + t * workBytes);
+  const bounds = Array.from({ length: t + 1 }, (_, i) =>
+    i === t ? m : Math.min(m, Math.ceil((m * (lower ? Math.sqrt(i / t) : i / t)) / 4) * 4),
+  );
+  const job = (h: number): GemmJob => {
+    const r0 = bounds[h];
+    const aStart = pa + (transA ? r0 : r0 * lda) * bytes;
+    const cStart = pc + r0 * ldc * bytes;
+    return [
+      bounds[h + 1] - r0,
+      n,
+      k,
+      aStart,
+      lda,
+      pb,
+      ldb,
+      cStart,
+      ldc,
+      pw + h * workBytes,
+      alpha,
+      flagsAt(r0),
+      bytes === 8 ? 0 : 1,
+    ];
+  };
+  const jobs = Array.from({ length: t - 1 }, (_, h) => job(h + 1)).filter((j) => j[0] > 0);
+  if (jobs.length > 0) r!.dispatch(jobs);
+  let failure: unknown = null;
+  try {
+    const [rows, , , a0, , , , c0, , w0, , fl] = job(0);
+    if (rows > 0) kernel(rows, n, k, a0, lda, pb, ldb, c0, ldc, w0, alpha, fl);
+  } catch (e) {
+    failure = e;
+  }
+  if (jobs.length > 0) r!.wait();
+  if (failure) throw failure;
 }
 
 /**
@@ -485,52 +503,9 @@ export function f32Workspace(bytes: number): F32Workspace | null {
     workspaceBytes = need;
     workspaceGeneration++;
   }
-  const { memory, exports: x } = kern;
-  const sgemm: F32Workspace['sgemm'] = (m, n, k, pa, lda, pb, ldb, pc, ldc, flags = {}) => {
-    if (m <= 0 || n <= 0 || k <= 0) return;
-    const { alpha = 1, transA = false, transB = false, lower = false } = flags;
-    const bits = (transA ? 1 : 0) | (transB ? 2 : 0) | (lower ? 4 : 0);
-    const workBytes = Math.ceil(x.gemmWorkBytes() / 64) * 64;
-    const pw = Math.ceil(scratchBase() / 64) * 64;
-    const r = runner;
-    const t = r && m * n * k >= MIN_PARALLEL_WORK && m >= 16 ? 1 + r.helpers : 1;
-    ensureBytes(memory, pw + t * workBytes);
-    // Row bounds per thread, multiples of 4; a lower triangle's work grows with the row, so its
-    // bounds follow √(i/t) to share the work evenly.
-    const bounds = Array.from({ length: t + 1 }, (_, i) =>
-      i === t ? m : Math.min(m, Math.ceil((m * (lower ? Math.sqrt(i / t) : i / t)) / 4) * 4),
-    );
-    const job = (h: number): GemmJob => {
-      const r0 = bounds[h];
-      const aStart = pa + (transA ? r0 : r0 * lda) * 4;
-      return [
-        bounds[h + 1] - r0,
-        n,
-        k,
-        aStart,
-        lda,
-        pb,
-        ldb,
-        pc + r0 * ldc * 4,
-        ldc,
-        pw + h * workBytes,
-        alpha,
-        bits + r0 * 8,
-        1,
-      ];
-    };
-    const jobs = Array.from({ length: t - 1 }, (_, h) => job(h + 1)).filter((j) => j[0] > 0);
-    if (jobs.length > 0) r!.dispatch(jobs);
-    let failure: unknown = null;
-    try {
-      const [rows, , , a0, , , , c0, , w0, al, fl] = job(0);
-      if (rows > 0) x.sgemm(rows, n, k, a0, lda, pb, ldb, c0, ldc, w0, al, fl);
-    } catch (e) {
-      failure = e;
-    }
-    if (jobs.length > 0) r!.wait();
-    if (failure) throw failure;
-  };
+  const { memory } = kern;
+  const sgemm: F32Workspace['sgemm'] = (m, n, k, pa, lda, pb, ldb, pc, ldc, flags = {}) =>
+    gemmOnPointers(4, m, n, k, pa, lda, pb, ldb, pc, ldc, flags, Math.ceil(scratchBase() / 64) * 64);
   return {
     base: workspaceStart(),
     bytes: workspaceBytes,
