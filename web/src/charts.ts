@@ -42,7 +42,13 @@ export interface Chart {
 export async function renderChart(container: HTMLElement, spec: TopLevelSpec, old?: Chart): Promise<Chart> {
   old?.view.finalize();
   container.replaceChildren();
-  const compiled = compile({ ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec, {
+  // resize: live data (longer axis labels, new legend entries) re-lays the chart out.
+  const full = {
+    autosize: { type: 'pad', resize: true },
+    ...spec,
+    config: { ...CONFIG, ...(spec.config ?? {}) },
+  };
+  const compiled = compile(full as TopLevelSpec, {
     logger: quiet,
   }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'svg', container, hover: true });

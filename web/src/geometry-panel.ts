@@ -106,7 +106,11 @@ function monteCarloSpec(exact: number): TopLevelSpec {
     layer: [
       {
         mark: { type: 'area', opacity: 0.25, color: PALETTE[0] },
-        encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'E‖Ax‖²_W' }, y2: { field: 'hi' } },
+        encoding: {
+          x,
+          y: { field: 'lo', type: 'quantitative', title: 'E‖Ax‖²_W', scale: { zero: false } },
+          y2: { field: 'hi' },
+        },
       },
       {
         mark: { type: 'line', color: PALETTE[0] },

@@ -205,4 +205,19 @@ export function setupRace(device: string): void {
     }),
   );
   document.body.dataset.race = 'idle';
+  // For the end-to-end test: the points each loss curve holds (against steps, against time), read
+  // from the charts themselves.
+  (window as unknown as { rieszLab?: object }).rieszLab = {
+    curvePoints: (): Record<string, [number, number]> => {
+      const counts: Record<string, [number, number]> = {};
+      for (const r of runners) counts[r.name] = [0, 0];
+      charts.slice(0, 2).forEach((chart, k) => {
+        for (const p of chart.view.data('points') as RacePoint[]) {
+          counts[p.optimizer] ??= [0, 0];
+          counts[p.optimizer][k]++;
+        }
+      });
+      return counts;
+    },
+  };
 }

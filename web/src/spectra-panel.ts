@@ -86,7 +86,7 @@ export async function setupSpectra(): Promise<void> {
       const view = await spectraView(Number(seedInput.value), Number(lrInput.value));
       const sumSq = view.conv.values.reduce((s, v) => s + v * v, 0);
       info.textContent =
-        `Muon replaces the step's singular values by 1 (its update is lr·polar(G)); Pion rotates, so every σᵢ ` +
+        `Muon's update −lr·polar(G) has every singular value equal to lr, so each σᵢ moves by at most lr; Pion rotates, so every σᵢ ` +
         `stays (largest change ${view.pionDrift.toExponential(1)}, float32 rounding); spectral normalisation ` +
         `divides by σ₁. The conv's σ₁ = ${fmt(view.conv.operatorNorm)} is attained at frequency ` +
         `(${view.conv.argmax.join(', ')}); √Σσᵢ² = ${fmt(Math.sqrt(sumSq))} = 8·‖K‖_F = ${fmt(view.conv.frobeniusNorm)}.`;
