@@ -13,7 +13,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type LabServer, startLab } from '../../src/cli/lab.js';
-import { geometryView, presetGrams } from '../../web/src/geometry-model.js';
+import { defaultMap, geometryView, presetGrams } from '../../web/src/geometry-model.js';
 import { fmt } from '../../web/src/ui.js';
 
 const CHROMIUM = process.env.RIESZ_CHROMIUM ?? '/usr/bin/chromium';
@@ -115,7 +115,27 @@ it.skipIf(!haveChromium)(
       /samples/.test(document.getElementById('geo-mc-value')?.textContent ?? ''),
     );
 
+    // 3×3 with the K-FAC-like preset, then back to 2×2 (which restores the default A and preset).
     let before = (await page.evaluate(() => document.body.dataset.geometry))!;
+    await page.selectOption('#geo-n', '3');
+    await geometryAfter(before);
+    before = (await page.evaluate(() => document.body.dataset.geometry))!;
+    await page.selectOption('#geo-preset', 'kfac');
+    await geometryAfter(before);
+    const kfac = presetGrams('kfac', 3);
+    const g3 = geometryView({ A: defaultMap(3), ...kfac });
+    expect(await page.inputValue('#geo-V-2-2')).toBe(String(kfac.V[2][2]));
+    expect(await text('#geo-value-0')).toBe(fmt(g3.frobenius));
+    expect(await page.isHidden('#geo-error')).toBe(true);
+    before = (await page.evaluate(() => document.body.dataset.geometry))!;
+    await page.selectOption('#geo-preset', 'anisotropic');
+    await geometryAfter(before);
+    before = (await page.evaluate(() => document.body.dataset.geometry))!;
+    await page.selectOption('#geo-n', '2');
+    await geometryAfter(before);
+    expect(await shown()).toEqual(expected(V));
+
+    before = (await page.evaluate(() => document.body.dataset.geometry))!;
     await page.fill('#geo-V-1-1', '2.5');
     await geometryAfter(before);
     const V2 = [

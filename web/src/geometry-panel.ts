@@ -135,6 +135,7 @@ export async function setupGeometry(): Promise<void> {
   let drawing: Chart | undefined;
   let mc: Chart | undefined;
   let generation = 0;
+  let rendering: Promise<void> = Promise.resolve();
   let inputs: Record<Name, HTMLInputElement[][]> = { A: [], V: [], W: [] };
 
   const read = (): GeometryInput => {
@@ -234,10 +235,19 @@ export async function setupGeometry(): Promise<void> {
           ),
         ),
       );
-      drawing = await renderChart(byId('geo-plot'), drawingSpec(view), drawing);
-      mc = await renderChart(byId('geo-mc'), monteCarloSpec(view.averageResponse), mc);
-      document.body.dataset.geometry = String(mine);
-      void runMonteCarlo(input, mine).catch((e) => guard(box, () => Promise.reject(e)));
+      // Charts are drawn one update at a time, and only for the latest input (fast typing queues
+      // updates; the table above is already the latest's).
+      rendering = rendering
+        .catch(() => undefined)
+        .then(async () => {
+          if (mine !== generation) return;
+          drawing = await renderChart(byId('geo-plot'), drawingSpec(view), drawing);
+          mc = await renderChart(byId('geo-mc'), monteCarloSpec(view.averageResponse), mc);
+          if (mine !== generation) return;
+          document.body.dataset.geometry = String(mine);
+          void runMonteCarlo(input, mine).catch((e) => guard(box, () => Promise.reject(e)));
+        });
+      await rendering;
     });
 
   sizeSelect.addEventListener('change', () => {
