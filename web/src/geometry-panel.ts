@@ -32,8 +32,8 @@ function drawingSpec(view: GeometryView): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: view.n === 2 ? 'unit circles, image and gradients' : 'projection onto (x₁, x₂)',
-    width: 380,
-    height: 380,
+    width: 330,
+    height: 330,
     layer: [
       {
         data: { name: 'curves', values: view.curves },
@@ -84,7 +84,7 @@ function drawingSpec(view: GeometryView): TopLevelSpec {
             field: 'marker',
             type: 'nominal',
             scale: { range: ['circle', 'square', 'diamond'] },
-            legend: { title: null, orient: 'bottom' },
+            legend: { title: null, orient: 'top' },
           },
           tooltip: [{ field: 'marker' }, { field: 'x', format: '.4f' }, { field: 'y', format: '.4f' }],
         },
@@ -100,8 +100,8 @@ function monteCarloSpec(exact: number): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: 'Monte Carlo estimate of E‖Ax‖²_W on S_V',
-    width: 340,
-    height: 170,
+    width: 330,
+    height: 150,
     data: { name: 'mc', values: [] },
     layer: [
       {
@@ -193,7 +193,7 @@ export async function setupGeometry(): Promise<void> {
       points.push({ samples, mean: est.mean, lo: est.interval[0], hi: est.interval[1] });
       const cell = document.getElementById('geo-mc-value');
       if (cell)
-        cell.textContent = `${fmt(est.mean)}  [${fmt(est.interval[0])}, ${fmt(est.interval[1])}]  (${samples} samples)`;
+        cell.textContent = `${fmt(est.mean)} [${fmt(est.interval[0])}, ${fmt(est.interval[1])}], ${samples} samples`;
       if (mc && samples % 400 === 0) await setData(mc, 'mc', points);
       await nextFrame();
     }
@@ -213,15 +213,15 @@ export async function setupGeometry(): Promise<void> {
       const view = geometryView(input);
       const vec = (v: number[]) => `(${v.map((x) => fmt(x, 3)).join(', ')})`;
       const rows: [string, string, string][] = [
-        ['‖A‖_{V,W}', 'Frobenius-type norm √tr(V⁻¹AᵀWA)', fmt(view.frobenius)],
-        ['‖A‖²/n', 'average response E‖Ax‖²_W on S_V (exact)', fmt(view.averageResponse)],
-        ['estimate', 'Monte Carlo, with its 95% interval', '…'],
-        ['σ₁²', 'maximal response max ‖Ax‖²_W on S_V', fmt(view.sigma1 ** 2)],
-        ['σ₁', 'operator norm ‖A‖_op;V,W', fmt(view.sigma1)],
+        ['‖A‖_{V,W}', 'Frobenius-type norm', fmt(view.frobenius)],
+        ['‖A‖²/n', 'average response (exact)', fmt(view.averageResponse)],
+        ['estimate', 'Monte Carlo, 95% interval', '…'],
+        ['σ₁²', 'maximal response', fmt(view.sigma1 ** 2)],
+        ['σ₁', 'operator norm', fmt(view.sigma1)],
         ['x*', 'a maximiser on S_V', vec(view.maximiser)],
         ['Ax*', 'its image', vec(view.image)],
-        ['σ(A)', 'all singular values in (V, W)', view.singularValues.map((s) => fmt(s)).join(', ')],
-        ['∇f', 'Euclidean gradient of f = ½‖Ax − b‖²_W at x₀', vec(view.euclideanGradient)],
+        ['σ(A)', 'singular values in (V, W)', view.singularValues.map((s) => fmt(s)).join(', ')],
+        ['∇f', 'Euclidean gradient at x₀', vec(view.euclideanGradient)],
         ['V⁻¹∇f', 'Riesz gradient in V', vec(view.rieszGradient)],
       ];
       norms.replaceChildren(
