@@ -13,28 +13,46 @@ function layerSpec(view: SpectraView): TopLevelSpec {
     width: 420,
     height: 280,
     data: { values: view.layer },
-    mark: { type: 'line', point: { size: 45, filled: true }, strokeWidth: 2 },
     encoding: {
       x: { field: 'i', type: 'quantitative', title: 'index i', scale: { nice: false } },
       y: { field: 'sigma', type: 'quantitative', title: 'σᵢ' },
       color: { field: 'variant', type: 'nominal', scale: { domain }, legend: { title: null, columns: 2 } },
-      shape: { field: 'variant', type: 'nominal', scale: { domain }, legend: { title: null } },
-      strokeDash: {
-        field: 'variant',
-        type: 'nominal',
-        scale: {
-          domain,
-          range: [
-            [1, 0],
-            [1, 0],
-            [6, 4],
-            [1, 0],
-          ],
-        },
-        legend: null,
-      },
-      tooltip: [{ field: 'variant' }, { field: 'i' }, { field: 'sigma', format: '.4f' }],
     },
+    layer: [
+      {
+        mark: { type: 'line', strokeWidth: 2 },
+        encoding: {
+          strokeDash: {
+            field: 'variant',
+            type: 'nominal',
+            scale: {
+              domain,
+              range: [
+                [1, 0],
+                [1, 0],
+                [6, 4],
+                [1, 0],
+              ],
+            },
+            legend: null,
+          },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, opacity: 1 },
+        encoding: {
+          shape: { field: 'variant', type: 'nominal', scale: { domain }, legend: { title: null } },
+          // 'before' drawn larger: Pion's points lie on it.
+          size: {
+            field: 'variant',
+            type: 'nominal',
+            scale: { domain, range: [150, 45, 45, 45] },
+            legend: null,
+          },
+          tooltip: [{ field: 'variant' }, { field: 'i' }, { field: 'sigma', format: '.4f' }],
+        },
+      },
+    ],
   } as TopLevelSpec;
 }
 
