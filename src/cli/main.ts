@@ -27,7 +27,7 @@ const COMMANDS: Record<string, Command> = {
   compare: { run: runCompare, help: 'train several optimizers on one task; curves, plots and a table' },
   norm: { run: runNorm, help: 'norms of a linear map between inner-product spaces (see riesz norm --help)' },
   demo: { run: runDemo, help: 'three ways to a Frobenius-type norm; average vs maximal response' },
-  lab: { run: runLab, help: 'serve the riesz lab in a browser (a first page; its panels are to come)' },
+  lab: { run: runLab, help: 'serve the riesz lab in a browser: geometry, optimizer race and spectra panels' },
 };
 
 function version(): string {
