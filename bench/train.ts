@@ -33,7 +33,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initDevice } from '../src/backend/device.js';
-import { profileTotals, setProfiling } from '../src/backend/profile.js';
+import { phase, profileTotals, setProfiling } from '../src/backend/profile.js';
 import { enableThreads } from '../src/backend/threads.js';
 import { type Batch, epochBatches } from '../src/data/dataset.js';
 import { disposeTree } from '../src/optim/base.js';
@@ -52,7 +52,7 @@ import {
 } from './peers/problem.js';
 import { runJaxjsPeer } from './peers/train_jaxjs.js';
 import { runTfjsPeer } from './peers/train_tfjs.js';
-import { groupProfile, type PhaseRow } from './profile-groups.js';
+import { gemmTotal, groupProfile, type PhaseRow } from './profile-groups.js';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -109,7 +109,8 @@ function timeSteps(optimizer: string, n: number, skip = 0, onWarm?: () => void):
     const r = trainingStep(task, built, settings, params, state, b, i);
     params = r.params;
     state = r.state;
-    Object.values(params)[0].ref.dataSync(); // wait for the step to finish
+    // Wait for the step to finish: jax-js runs queued work here (phase 'wait-step').
+    phase('wait-step', () => Object.values(params)[0].ref.dataSync());
     if (i > skip) times.push((performance.now() - t) / 1000);
     i++;
   }
@@ -157,6 +158,10 @@ function profileSteps(optimizer: string, n: number, skip: number) {
     console.log(
       `    ${g.group.padEnd(40)} ${g.wallMs.toFixed(1).padStart(13)} ${g.cpuMs.toFixed(1).padStart(12)}   ${((100 * g.wallMs) / wallMs).toFixed(0).padStart(3)} %`,
     );
+  const gemm = gemmTotal(rows);
+  console.log(
+    `    ${"(GEMM in every phase, K-FAC's included)".padEnd(40)} ${gemm.wallMs.toFixed(1).padStart(13)} ${gemm.cpuMs.toFixed(1).padStart(12)}   ${((100 * gemm.wallMs) / wallMs).toFixed(0).padStart(3)} %`,
+  );
   return {
     optimizer,
     steps: n,
@@ -165,6 +170,7 @@ function profileSteps(optimizer: string, n: number, skip: number) {
     cpu_ms_per_step: cpuMs,
     phases: rows,
     groups,
+    gemm_all_phases: gemm,
   };
 }
 
