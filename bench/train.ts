@@ -484,7 +484,9 @@ if (json) {
     tfjs_over_riesz_adam: tfjs ? median(tfjs.stepS) / adam : null,
     jaxjs_over_riesz_adam: jaxjs ? median(jaxjs.stepS) / adam : null,
     targets,
-    riesz_losses: reference,
+    riesz_losses: reference
+      ? { loss0: reference.loss0, loss1: reference.loss1, step_loss0: reference.stepLoss0 }
+      : null,
     loss_checks: checks,
     cpu_avx512: hasAvx512,
   };
