@@ -344,7 +344,7 @@ function runTorch(problem: PeerProblem, env: NodeJS.ProcessEnv): TorchRun | stri
 
 const line = (s: string) => console.log(s);
 const problem = peerProblem();
-const peerNote = problem ? '' : `(the peers need an autoencoder task; ${task.name} runs riesz alone)`;
+const peerNote = problem ? '' : ` (the peers need an autoencoder task; ${task.name} runs riesz alone)`;
 const fmt = (s: number | null | undefined, d = 3) =>
   s === null || s === undefined ? '—' : `${s.toFixed(d)} s`;
 
@@ -374,7 +374,7 @@ const jaxjs: PeerResult | null =
   runs('jaxjs') && problem ? runJaxjsPeer(problem, Math.min(steps, 3), 1) : null;
 
 line(
-  `bench/train — ${task.name}, batch ${task.batch}, CPU (${cpuFlags.includes('avx512f') ? 'AVX-512' : cpuFlags.includes('avx2') ? 'AVX2, no AVX-512' : 'no AVX2'}; 2 riesz threads) ${peerNote}\n`,
+  `bench/train — ${task.name}, batch ${task.batch}, CPU (${cpuFlags.includes('avx512f') ? 'AVX-512' : cpuFlags.includes('avx2') ? 'AVX2, no AVX-512' : 'no AVX2'}; 2 riesz threads)${peerNote}\n`,
 );
 if (reference)
   line(
