@@ -407,7 +407,7 @@ if (jaxjs)
 line(`  riesz Adam step            ${fmt(adam)} (median of ${steps} after 3 warm-up steps)`);
 if (kfac !== null)
   line(
-    `  riesz K-FAC step           ${fmt(kfac)} (mean of 10 after the ${task.kfac?.inverseWarmup ?? 0}-step burn-in: two inverse refreshes)`,
+    `  riesz K-FAC step           ${fmt(kfac)} (mean of 10 after the ${task.kfac?.inverseWarmup ?? 0}-step burn-in, inverse refreshes included)`,
   );
 
 interface Target {
