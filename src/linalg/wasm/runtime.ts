@@ -437,6 +437,20 @@ interface DenseExports {
   ): void;
   sigmoid(z: number, n: number): void;
   sigmoidFisherQuadratic(z: number, d: number, n: number, out: number): void;
+  adamUpdate(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    lr: number,
+    b1: number,
+    b2: number,
+    eps: number,
+    c1: number,
+    c2: number,
+  ): void;
+  momentumUpdate(p: number, g: number, m: number, n: number, lr: number, decay: number): void;
   denseHeapBase(): number;
 }
 
