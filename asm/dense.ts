@@ -207,6 +207,66 @@ export function sigmoidFisherQuadratic(z: usize, d: usize, n: i32, out: usize): 
   store<f64>(out, total);
 }
 
+// ---- optimizer updates ------------------------------------------------------------------------
+// One pass over the parameters, in place, in the order of operations of the jax-js transformations
+// (optim/base.ts: scaleByAdam / traceMomentum, then scaleByLearningRate and the addition), so that
+// both round alike. The scalar tails repeat the SIMD body lane by lane.
+
+/**
+ * Adam on n parameters: m ← b1·m + (1 − b1)·g, v ← b2·v + (1 − b2)·g², p ← p + (−lr)·(m/c1)/(√(v/c2) + ε)
+ * with c1 = 1 − b1ᵗ, c2 = 1 − b2ᵗ (bias corrections of step t, from the caller).
+ */
+export function adamUpdate(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1: f32, b2: f32, eps: f32, c1: f32, c2: f32): void {
+  const vb1 = f32x4.splat(b1);
+  const va1 = f32x4.splat(<f32>1.0 - b1);
+  const vb2 = f32x4.splat(b2);
+  const va2 = f32x4.splat(<f32>1.0 - b2);
+  const vc1 = f32x4.splat(c1);
+  const vc2 = f32x4.splat(c2);
+  const veps = f32x4.splat(eps);
+  const vlr = f32x4.splat(-lr);
+  let i: i32 = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o);
+    const mv = f32x4.add(f32x4.mul(v128.load(m + o), vb1), f32x4.mul(gv, va1));
+    const vv = f32x4.add(f32x4.mul(v128.load(v + o), vb2), f32x4.mul(f32x4.mul(gv, gv), va2));
+    const u = f32x4.div(f32x4.div(mv, vc1), f32x4.add(f32x4.sqrt(f32x4.div(vv, vc2)), veps));
+    v128.store(m + o, mv);
+    v128.store(v + o, vv);
+    v128.store(p + o, f32x4.add(v128.load(p + o), f32x4.mul(u, vlr)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const gs = load<f32>(g + o);
+    const ms = load<f32>(m + o) * b1 + gs * (<f32>1.0 - b1);
+    const vs = load<f32>(v + o) * b2 + gs * gs * (<f32>1.0 - b2);
+    const u = ms / c1 / (sqrt<f32>(vs / c2) + eps);
+    store<f32>(m + o, ms);
+    store<f32>(v + o, vs);
+    store<f32>(p + o, load<f32>(p + o) + u * -lr);
+  }
+}
+
+/** Heavy-ball momentum on n parameters: m ← decay·m + g, p ← p + (−lr)·m. */
+export function momentumUpdate(p: usize, g: usize, m: usize, n: i32, lr: f32, decay: f32): void {
+  const vd = f32x4.splat(decay);
+  const vlr = f32x4.splat(-lr);
+  let i: i32 = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const mv = f32x4.add(f32x4.mul(v128.load(m + o), vd), v128.load(g + o));
+    v128.store(m + o, mv);
+    v128.store(p + o, f32x4.add(v128.load(p + o), f32x4.mul(mv, vlr)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const ms = load<f32>(m + o) * decay + load<f32>(g + o);
+    store<f32>(m + o, ms);
+    store<f32>(p + o, load<f32>(p + o) + ms * -lr);
+  }
+}
+
 /** First free byte after the module's static data. */
 export function denseHeapBase(): usize {
   return __heap_base;

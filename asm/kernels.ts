@@ -11,6 +11,20 @@ const MC: i32 = 64;
 const KC: i32 = 256;
 const NC: i32 = 512;
 
+// a·b + c in f32. The module is built twice (scripts/build-wasm.mjs): with relaxed SIMD this is one
+// fused multiply-add (relaxed_madd: fused or not, at the engine's choice — either rounds within f32
+// tolerance), without it a multiply and an add. The f64 kernel stays unfused in both builds, so the
+// geometry core's f64 results do not depend on the host's instruction set.
+@inline function madd32(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+/** 1 when this build multiplies with relaxed-SIMD fused multiply-adds, 0 for the plain SIMD build. */
+export function fusedMultiplyAdd(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
 /** Bytes of scratch one call of `gemm` needs at `work`. */
 export function gemmWorkBytes(): i32 {
   return (MC * KC + KC * NC) * 8 + 128;
@@ -246,14 +260,14 @@ function micro32(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, rows: i32, c
     const a1 = v128.load32_splat(pa, 4);
     const a2 = v128.load32_splat(pa, 8);
     const a3 = v128.load32_splat(pa, 12);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    c00 = madd32(a0, b0, c00);
+    c01 = madd32(a0, b1, c01);
+    c10 = madd32(a1, b0, c10);
+    c11 = madd32(a1, b1, c11);
+    c20 = madd32(a2, b0, c20);
+    c21 = madd32(a2, b1, c21);
+    c30 = madd32(a3, b0, c30);
+    c31 = madd32(a3, b1, c31);
     pa += 16;
     pb += 32;
   }

@@ -43,24 +43,33 @@ function run(
   loss: Loss,
   fisher: 'true' | 'empirical' | 'none',
   batch: number,
+  { rows = batch, curvatureRows }: { rows?: number; curvatureRows?: number } = {},
 ) {
   setDenseEngine(engine);
   const params = initMlp(spec, 1);
-  const x = random.normal(random.key(2), [batch, spec.sizes[0]]);
+  // The batch's first `rows` rows (the data of a `batch`-row batch, cut).
+  const first = (t: ReturnType<typeof random.normal>) => {
+    const c = t.shape[1];
+    const data = Float32Array.from(read(t).slice(0, rows * c));
+    t.dispose();
+    return np.array(data).reshape([rows, c]);
+  };
+  const x = first(random.normal(random.key(2), [batch, spec.sizes[0]]));
   const C = spec.sizes[spec.sizes.length - 1];
   const targets =
     loss === softmaxCrossEntropy
       ? np.array(
-          Int32Array.from({ length: batch }, (_, i) => (i * 7) % C),
+          Int32Array.from({ length: rows }, (_, i) => (i * 7) % C),
           { dtype: np.int32 },
         )
       : loss === sigmoidCrossEntropy
-        ? random.uniform(random.key(3), [batch, C])
-        : random.normal(random.key(3), [batch, C]);
+        ? first(random.uniform(random.key(3), [batch, C]))
+        : first(random.normal(random.key(3), [batch, C]));
   const r: LossAndGrads = mlpLossAndGrads(params, x, targets, spec, loss, {
     fisher,
     key: random.key(4),
     keepForward: true,
+    curvatureRows,
   });
   const dirs = [direction(params, 5), direction(params, 6)];
   const tangents = r.forward!.tangents(dirs).map((t) => {
@@ -132,6 +141,34 @@ describe('dense engine against the jax-js path', () => {
         }
         for (const [i, t] of a.tangents.entries()) closeTo(t, b.tangents[i], 1e-4, `tangent ${i}`);
       });
+});
+
+describe("dense engine: curvature on the batch's first rows (curvatureRows)", () => {
+  for (const [what, loss, act, sizes] of cases)
+    it(`${what}: gradients of the whole batch, taps and tangents of the first rows`, () => {
+      const spec: MlpSpec = {
+        sizes,
+        activation: act,
+        activations: sizes.length === 5 ? [act, 'identity', act] : undefined,
+        init: 'glorot-uniform',
+      };
+      const [batch, S] = [13, 5];
+      const sub = run(true, spec, loss, 'true', batch, { curvatureRows: S });
+      // The jax-js path on the whole batch (loss, gradients) and on its first S rows (taps, tangents:
+      // the same key samples the same targets from the same S outputs).
+      const whole = run(false, spec, loss, 'true', batch);
+      const head = run(false, spec, loss, 'true', batch, { rows: S });
+      closeTo(sub.loss, whole.loss, 1e-5, 'loss');
+      for (const k of Object.keys(whole.grads)) closeTo(sub.grads[k], whole.grads[k], 1e-4, `gradient ${k}`);
+      closeTo(sub.out, head.out, 1e-5, 'kept outputs');
+      for (const [i, t] of sub.tangents.entries()) closeTo(t, head.tangents[i], 1e-4, `tangent ${i}`);
+      expect(Object.keys(sub.taps).sort()).toEqual(Object.keys(head.taps).sort());
+      for (const k of Object.keys(head.taps)) {
+        expect(sub.taps[k].a.length).toBe(S * head.taps[k].shape[0]);
+        closeTo(sub.taps[k].a, head.taps[k].a, 1e-5, `tap ${k}.a`);
+        closeTo(sub.taps[k].g, head.taps[k].g, 1e-4, `tap ${k}.g`);
+      }
+    });
 });
 
 describe('dense engine kernels against scalar references', () => {

@@ -156,11 +156,12 @@ class DenseStep {
   /**
    * Backward from ∂L/∂out, which is in d[0]: per layer ds = f'(s) ⊙ dy in place, then ∂W = dsᵀh,
    * ∂b = Σ ds and ∂h = ds·W into the other d buffer. `onLayer(i, ds)` sees each layer's ds (the
-   * taps' g) before the buffers swap. With `tapsOnly` the weight gradients are skipped.
+   * taps' g) before the buffers swap. With `tapsOnly` the weight gradients are skipped. `rows`
+   * (default the batch) runs it on the batch's leading rows only (the curvature subset).
    */
-  backward(tapsOnly: boolean, onLayer?: (i: number, dsOffset: number) => void): void {
+  backward(tapsOnly: boolean, onLayer?: (i: number, dsOffset: number) => void, rows = this.batch): void {
     const { sizes, activations } = this.net;
-    const B = this.batch;
+    const B = rows;
     const { w, h, dw, db, d } = this.buf;
     let cur = 0;
     for (let i = this.L - 1; i >= 0; i--) {
@@ -187,11 +188,11 @@ class DenseStep {
   /**
    * Output tangent J·d for one direction (its weights and biases in dirW/dirB): forward mode
    * through the kept layer outputs, ds = dh·Wᵀ + h·dWᵀ + db, dh' = f'(s) ⊙ ds. Returns the offset of
-   * the B×out result (one of the d buffers).
+   * the B×out result (one of the d buffers). `rows` (default the batch): the leading rows only.
    */
-  tangent(): number {
+  tangent(rows = this.batch): number {
     const { sizes, activations } = this.net;
-    const B = this.batch;
+    const B = rows;
     const { w, h, d, dirW, dirB } = this.buf;
     let prev = -1;
     let cur = 0;
@@ -239,9 +240,16 @@ class DenseStep {
     return this.read(this.buf.gram, cols);
   }
 
-  /** The loss's value and ∂(mean loss)/∂out into d[0] (and the squared error, where defined). */
-  lossAndGradient(loss: Loss, targets: Float32Array | Int32Array): { value: number; sse?: number } {
-    const B = this.batch;
+  /**
+   * The loss's value and ∂(mean loss)/∂out into d[0] (and the squared error, where defined), over
+   * the batch's leading `rows` (default all of it; the mean is over those rows).
+   */
+  lossAndGradient(
+    loss: Loss,
+    targets: Float32Array | Int32Array,
+    rows = this.batch,
+  ): { value: number; sse?: number } {
+    const B = rows;
     const C = this.net.sizes[this.L];
     const out = this.buf.h[this.L];
     const g = this.buf.d[0];
@@ -301,11 +309,15 @@ export function denseLossAndGrads(
     fisher = 'none',
     key,
     keepForward = false,
-  }: { fisher?: FisherKind; key?: Tensor; keepForward?: boolean } = {},
+    curvatureRows,
+  }: { fisher?: FisherKind; key?: Tensor; keepForward?: boolean; curvatureRows?: number } = {},
 ): LossAndGrads | null {
   if (!engineOn) return null;
   const fromJax = (t: Tensor) => phase('from-jax', () => t.dataSync());
   const B = x.shape[0];
+  // The curvature subset: the sampled-target pass (the 'true' Fisher's taps) and the kept forward
+  // pass's outputs and tangents use the batch's first S rows; the loss and gradients use all B.
+  const S = curvatureRows === undefined ? B : Math.max(1, Math.min(B, Math.floor(curvatureRows)));
   const { buffers, elements } = layoutFor(net, B);
   const ws = f32Workspace(elements * 4);
   if (!ws) return null;
@@ -323,35 +335,38 @@ export function denseLossAndGrads(
   const sizes = net.sizes;
   const upload = (offset: number, rows: number, cols: number) =>
     phase('to-jax', () => np.array(e.read(offset, rows * cols)).reshape([rows, cols]));
-  const outOf = () => upload(buffers.h[L], B, sizes[L]);
 
   let taps: Record<string, CurvatureTap> | undefined;
-  const tapsFromPass = (sampledGradient: boolean) => {
+  const tapsFromPass = (sampledGradient: boolean, R: number) => {
     const collected: Record<string, CurvatureTap> = {};
-    e.backward(sampledGradient, (i, ds) => {
-      const g = e.read(ds, B * sizes[i + 1]);
-      for (let k = 0; k < g.length; k++) g[k] *= B;
-      // g = B·ds, so gᵀg = B²·dsᵀds.
-      const sums = {
-        aa: e.gramOf(buffers.h[i], B, sizes[i]),
-        a: e.columnSums(buffers.h[i], B, sizes[i]),
-        gg: e.gramOf(ds, B, sizes[i + 1], B * B),
-      };
-      collected[`${name(i)}.w`] = {
-        a: upload(buffers.h[i], B, sizes[i]),
-        g: np.array(g).reshape([B, sizes[i + 1]]),
-        sums,
-      };
-    });
+    e.backward(
+      sampledGradient,
+      (i, ds) => {
+        const g = e.read(ds, R * sizes[i + 1]);
+        for (let k = 0; k < g.length; k++) g[k] *= R;
+        // g = R·ds, so gᵀg = R²·dsᵀds.
+        const sums = {
+          aa: e.gramOf(buffers.h[i], R, sizes[i]),
+          a: e.columnSums(buffers.h[i], R, sizes[i]),
+          gg: e.gramOf(ds, R, sizes[i + 1], R * R),
+        };
+        collected[`${name(i)}.w`] = {
+          a: upload(buffers.h[i], R, sizes[i]),
+          g: np.array(g).reshape([R, sizes[i + 1]]),
+          sums,
+        };
+      },
+      sampledGradient ? R : B,
+    );
     return collected;
   };
   if (fisher === 'true') {
-    const sampled = loss.sample(key ?? random.key(0), outOf());
-    e.lossAndGradient(loss, fromJax(sampled) as Float32Array | Int32Array);
-    taps = tapsFromPass(true);
+    const sampled = loss.sample(key ?? random.key(0), upload(buffers.h[L], S, sizes[L]));
+    e.lossAndGradient(loss, fromJax(sampled) as Float32Array | Int32Array, S);
+    taps = tapsFromPass(true, S);
   } else key?.dispose();
   const { value, sse } = e.lossAndGradient(loss, labels);
-  if (fisher === 'empirical') taps = tapsFromPass(false);
+  if (fisher === 'empirical') taps = tapsFromPass(false, B);
   else e.backward(false);
   const grads: ParamDict = {};
   for (let i = 0; i < L; i++) {
@@ -360,7 +375,7 @@ export function denseLossAndGrads(
   }
   let forward: KeptForward | undefined;
   if (keepForward) {
-    const out = outOf();
+    const out = upload(buffers.h[L], S, sizes[L]);
     forward = {
       out,
       tangents: (dirs) =>
@@ -370,7 +385,7 @@ export function denseLossAndGrads(
             e.write(buffers.dirW[i], fromJax(d[`${name(i)}.w`].ref) as Float32Array);
             e.write(buffers.dirB[i], fromJax(d[`${name(i)}.b`].ref) as Float32Array);
           }
-          return upload(e.tangent(), B, sizes[L]);
+          return upload(e.tangent(S), S, sizes[L]);
         }),
       dispose: () => out.dispose(),
     };

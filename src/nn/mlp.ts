@@ -193,7 +193,9 @@ function onEngine(params: ParamDict, x: Tensor): boolean {
  * Wasm engine of dense-engine.ts computes them (the same results to f32 tolerance).
  * fisher: 'true' samples targets from the model for the taps' output gradients (K-FAC's default),
  * 'empirical' uses the data targets, 'none' returns no taps. `keepForward` also returns the forward
- * pass (outputs and tangents). Borrows params; consumes x, targets, key.
+ * pass (outputs and tangents). `curvatureRows` S: the taps of the 'true' Fisher and the kept forward
+ * pass cover the batch's first S rows only (the engine honours it; the jax-js path uses the whole
+ * batch). Borrows params; consumes x, targets, key.
  */
 export function mlpLossAndGrads(
   params: ParamDict,
@@ -205,7 +207,8 @@ export function mlpLossAndGrads(
     fisher = 'none',
     key,
     keepForward = false,
-  }: { fisher?: FisherKind; key?: Tensor; keepForward?: boolean } = {},
+    curvatureRows,
+  }: { fisher?: FisherKind; key?: Tensor; keepForward?: boolean; curvatureRows?: number } = {},
 ): LossAndGrads {
   if (onEngine(params, x)) {
     const activations = spec.sizes.slice(1).map((_, i) => layerActivation(spec, i));
@@ -213,6 +216,7 @@ export function mlpLossAndGrads(
       fisher,
       key,
       keepForward,
+      curvatureRows,
     });
     if (r) return r;
   }

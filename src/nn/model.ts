@@ -33,6 +33,11 @@ export interface Model {
       key?: Tensor;
       /** Keep the forward pass for output tangents (models that can give them; others ignore it). */
       keepForward?: boolean;
+      /**
+       * Curvature on a subset: the sampled-target taps and the kept forward pass cover only the
+       * batch's first this-many rows (the CPU engine's MLP honours it; other models use the batch).
+       */
+      curvatureRows?: number;
     },
   ): LossAndGrads;
 }

@@ -20,16 +20,22 @@ export type LossAndGradsFn = (
   x: Tensor,
   targets: Tensor,
   key?: Tensor,
-  opts?: { keepForward?: boolean },
+  opts?: { keepForward?: boolean; curvatureRows?: number },
 ) => LossAndGrads;
 
 /**
  * The eager forward/backward (borrows params; consumes x, targets and key). `keepForward` keeps the
- * forward pass for output tangents where the model can give them.
+ * forward pass for output tangents where the model can give them; `curvatureRows` limits the taps
+ * and the kept pass to the batch's first rows where the model can.
  */
 export function eagerLossAndGrads(model: Model, loss: Loss, fisher: FisherKind): LossAndGradsFn {
   return (params, x, targets, key, opts) =>
-    model.lossAndGrads(params, x, targets, loss, { fisher, key, keepForward: opts?.keepForward });
+    model.lossAndGrads(params, x, targets, loss, {
+      fisher,
+      key,
+      keepForward: opts?.keepForward,
+      curvatureRows: opts?.curvatureRows,
+    });
 }
 
 /** The same, jit-compiled (same ownership: borrows params; consumes x, targets and key). */

@@ -26,7 +26,13 @@ export type TaskKfacOptions = Pick<
   | 'rule'
   | 'inverse'
   | 'decay'
->;
+> & {
+  /**
+   * Rows of each batch the curvature uses (the sampled-target taps and the quadratic model's Fisher
+   * products; the loss and gradient use the whole batch): the training step passes it to the model.
+   */
+  curvatureBatch?: number;
+};
 
 /** Whether K-FAC's settings use the damped quadratic model (which needs Fisher products per batch). */
 export function usesQuadraticModel(k: TaskKfacOptions): boolean {
@@ -43,6 +49,8 @@ export interface BuiltOptimizer {
   curvature?: boolean;
   /** Who gets which method. */
   table: string;
+  /** Rows of each batch for the curvature taps and Fisher products (absent: the whole batch). */
+  curvatureRows?: number;
 }
 
 /** What a builder gets: the learning rate, the model's parameters and head, and the settings. */
@@ -97,9 +105,11 @@ const REGISTRY = {
       const k = c.kfac;
       const clip =
         k.rule === 'kl-clip' || (!usesQuadraticModel(k) && k.rule !== 'fixed') ? c.klClip : undefined;
+      const { curvatureBatch, ...options } = k;
       return {
-        ...c.everything(kfac(c.lr, { klClip: clip, ...k, l2: c.l2, lr: c.lr }), 'kfac', 'true'),
+        ...c.everything(kfac(c.lr, { klClip: clip, ...options, l2: c.l2, lr: c.lr }), 'kfac', 'true'),
         curvature: usesQuadraticModel(k),
+        ...(curvatureBatch === undefined ? {} : { curvatureRows: curvatureBatch }),
       };
     },
   },
@@ -117,20 +127,25 @@ const REGISTRY = {
   },
   'muon-kfac': {
     description: 'Muon in K-FAC’s metrics: the operator-norm dual map with V = Ā⁻¹, W = Γ',
-    build: (c) =>
-      c.everything(
-        muonKfac(c.lr, {
-          klClip: c.klClip === undefined ? undefined : { lr: c.lr, max: c.klClip },
-          ...c.kfac,
-          // The polar step keeps its KL clip (its model step is not implemented).
-          rule: c.klClip === undefined ? 'fixed' : 'kl-clip',
-          adaptDamping: false,
-          quadraticStep: false,
-          l2: c.l2,
-        }),
-        'muon-kfac',
-        'true',
-      ),
+    build: (c) => {
+      const { curvatureBatch, ...options } = c.kfac;
+      return {
+        ...c.everything(
+          muonKfac(c.lr, {
+            klClip: c.klClip === undefined ? undefined : { lr: c.lr, max: c.klClip },
+            ...options,
+            // The polar step keeps its KL clip (its model step is not implemented).
+            rule: c.klClip === undefined ? 'fixed' : 'kl-clip',
+            adaptDamping: false,
+            quadraticStep: false,
+            l2: c.l2,
+          }),
+          'muon-kfac',
+          'true',
+        ),
+        ...(curvatureBatch === undefined ? {} : { curvatureRows: curvatureBatch }),
+      };
+    },
   },
   pion: {
     description: 'Pion: spectrum-preserving rotations W ← E(A_out) W E(A_in)',

@@ -77,6 +77,13 @@ export const OPTIMIZER_SETTINGS = {
     appliesTo: KFAC,
     flag: 'inverse-warmup',
   },
+  curvatureBatch: {
+    type: 'integer',
+    min: 1,
+    help: "rows of each batch K-FAC's curvature uses: its factor statistics and the quadratic model's Fisher products (default: the whole batch; the CPU engine's MLPs)",
+    appliesTo: KFAC,
+    flag: 'curvature-batch',
+  },
   decay: {
     type: 'number',
     min: 0,
@@ -239,6 +246,7 @@ export function kfacOptionsOf(s: OptimizerSettings): TaskKfacOptions {
   if (s.inverseEvery !== undefined) k.inverseEvery = s.inverseEvery;
   if (s.inverseWarmup !== undefined) k.inverseWarmup = s.inverseWarmup;
   if (s.decay !== undefined) k.decay = s.decay;
+  if (s.curvatureBatch !== undefined) k.curvatureBatch = s.curvatureBatch;
   return k;
 }
 

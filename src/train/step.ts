@@ -97,7 +97,10 @@ export function trainingStep(
   const key = built.fisher === 'true' ? random.key(s.seed * 1000003 + step) : undefined;
   const needsBatch = built.curvature === true;
   const r = phase('forward-backward', () =>
-    s.lossAndGrads(params, needsBatch ? x.ref : x, needsBatch ? y.ref : y, key, { keepForward: needsBatch }),
+    s.lossAndGrads(params, needsBatch ? x.ref : x, needsBatch ? y.ref : y, key, {
+      keepForward: needsBatch,
+      curvatureRows: built.curvatureRows,
+    }),
   );
   let objective = r.loss;
   if (s.l2 > 0) {

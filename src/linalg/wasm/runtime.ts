@@ -7,7 +7,12 @@
  * Parallelism is injected: a host that can block on helper threads (Node's worker_threads, see
  * backend/threads.ts) installs a `ParallelRunner`, and large products are split by rows across it.
  */
-import { DENSE_WASM_BASE64, EIGH_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary.js';
+import {
+  DENSE_WASM_BASE64,
+  EIGH_WASM_BASE64,
+  KERNELS_FMA_WASM_BASE64,
+  KERNELS_WASM_BASE64,
+} from './kernels-binary.js';
 
 interface KernelExports {
   gemm(
@@ -27,6 +32,8 @@ interface KernelExports {
   sgemm: KernelExports['gemm'];
   gemmWorkBytes(): number;
   heapBase(): number;
+  /** 1 for the relaxed-SIMD (fused multiply-add) build, 0 for the plain SIMD one. */
+  fusedMultiplyAdd(): number;
 }
 
 /**
@@ -81,17 +88,87 @@ function decodeBase64(s: string): Uint8Array {
   return out;
 }
 
-/** The instantiated kernels, or null where WebAssembly SIMD / shared memory is unavailable. */
-export function wasmKernels(): WasmKernels | null {
-  if (kernels !== undefined) return kernels;
+// The smallest module that uses relaxed SIMD: () → v128, f32x4.relaxed_madd of three zero constants.
+const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+const RELAXED_SIMD_PROBE = new Uint8Array(
+  [
+    [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // magic, version
+    [0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b], // types: () → v128
+    [0x03, 0x02, 0x01, 0x00], // one function of type 0
+    [0x0a, 0x3d, 0x01, 0x3b, 0x00], // code: one body of 59 bytes, no locals
+    V128_ZERO,
+    V128_ZERO,
+    V128_ZERO,
+    [0xfd, 0x85, 0x02, 0x0b], // f32x4.relaxed_madd, end
+  ].flat(),
+);
+
+let relaxedSimd: boolean | undefined;
+
+/**
+ * Whether this runtime runs relaxed-SIMD WebAssembly (the fused multiply-add GEMM). Node 20's V8 has
+ * it behind `--experimental-wasm-relaxed-simd`: where the probe fails and `node:v8` is at hand, the
+ * flag is turned on (process-wide; it only widens what WebAssembly validates, and helper threads see
+ * it too) and the probe is tried again. `RIESZ_WASM_FMA=0` in the environment keeps the plain build.
+ */
+export function relaxedSimdAvailable(): boolean {
+  if (relaxedSimd !== undefined) return relaxedSimd;
+  const proc = (
+    globalThis as {
+      process?: { env?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown };
+    }
+  ).process;
+  if (proc?.env?.RIESZ_WASM_FMA === '0') return (relaxedSimd = false);
+  const probe = () => {
+    try {
+      return WebAssembly.validate(RELAXED_SIMD_PROBE as BufferSource);
+    } catch {
+      return false;
+    }
+  };
+  relaxedSimd = probe();
+  if (!relaxedSimd) {
+    const v8 = proc?.getBuiltinModule?.('node:v8') as
+      | { setFlagsFromString?(flags: string): void }
+      | undefined;
+    if (v8?.setFlagsFromString) {
+      try {
+        v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+        relaxedSimd = probe();
+      } catch {
+        relaxedSimd = false;
+      }
+    }
+  }
+  return relaxedSimd;
+}
+
+/**
+ * One build of the GEMM module on a fresh shared memory: `fma` picks the relaxed-SIMD build (null
+ * where the runtime rejects it), otherwise the plain SIMD one (null without SIMD or shared memory).
+ * The library runs on {@link wasmKernels}; this is for tests and benchmarks that compare the builds.
+ */
+export function instantiateGemmKernels(fma: boolean): WasmKernels | null {
+  if (fma && !relaxedSimdAvailable()) return null;
   try {
-    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
+    const module = new WebAssembly.Module(
+      decodeBase64(fma ? KERNELS_FMA_WASM_BASE64 : KERNELS_WASM_BASE64) as BufferSource,
+    );
     const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory, abort: () => {} } });
-    kernels = { module, memory, exports: instance.exports as unknown as KernelExports };
+    return { module, memory, exports: instance.exports as unknown as KernelExports };
   } catch {
-    kernels = null;
+    return null;
   }
+}
+
+/**
+ * The instantiated kernels, or null where WebAssembly SIMD / shared memory is unavailable: the
+ * relaxed-SIMD build where the runtime has relaxed SIMD, the plain SIMD build otherwise.
+ */
+export function wasmKernels(): WasmKernels | null {
+  if (kernels !== undefined) return kernels;
+  kernels = (relaxedSimdAvailable() ? instantiateGemmKernels(true) : null) ?? instantiateGemmKernels(false);
   return kernels;
 }
 
@@ -105,8 +182,15 @@ export function setWasmEnabled(on: boolean): void {
   enabled = on;
 }
 
-export function wasmStatus(): { available: boolean; enabled: boolean; threads: number } {
-  return { available: wasmKernels() !== null, enabled, threads: 1 + (runner?.helpers ?? 0) };
+/** The Wasm path's state: available, enabled, threads, and whether the GEMM uses fused multiply-adds. */
+export function wasmStatus(): { available: boolean; enabled: boolean; threads: number; fma: boolean } {
+  const kern = wasmKernels();
+  return {
+    available: kern !== null,
+    enabled,
+    threads: 1 + (runner?.helpers ?? 0),
+    fma: kern !== null && kern.exports.fusedMultiplyAdd() === 1,
+  };
 }
 
 function ensureBytes(memory: WebAssembly.Memory, end: number): void {
@@ -353,6 +437,20 @@ interface DenseExports {
   ): void;
   sigmoid(z: number, n: number): void;
   sigmoidFisherQuadratic(z: number, d: number, n: number, out: number): void;
+  adamUpdate(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    lr: number,
+    b1: number,
+    b2: number,
+    eps: number,
+    c1: number,
+    c2: number,
+  ): void;
+  momentumUpdate(p: number, g: number, m: number, n: number, lr: number, decay: number): void;
   denseHeapBase(): number;
 }
 
