@@ -40,7 +40,7 @@ const taskArg = process.argv.indexOf('--task');
 const task = loadTask(taskArg >= 0 ? process.argv[taskArg + 1] : 'mnist-autoencoder');
 
 /** Times of steps skip+1 … skip+n (step 0 compiles and allocates; K-FAC also warms its inverses up). */
-function timeSteps(optimizer: string, n: number, skip = 0, onWarm?: () => void): number[] {
+async function timeSteps(optimizer: string, n: number, skip = 0, onWarm?: () => void): Promise<number[]> {
   let params = task.model.init(0);
   const l2 = task.l2 ?? 0;
   const built = buildOptimizer(optimizer, task.lr[optimizer], params, task.model.head, {
@@ -61,7 +61,7 @@ function timeSteps(optimizer: string, n: number, skip = 0, onWarm?: () => void):
     if (i > skip + n) break;
     if (i === skip + 1) onWarm?.();
     const t = performance.now();
-    const r = trainingStep(task, built, settings, params, state, b, i);
+    const r = await trainingStep(task, built, settings, params, state, b, i);
     params = r.params;
     state = r.state;
     params['fc0.w'].ref.dataSync(); // wait for the step to finish
@@ -74,10 +74,10 @@ function timeSteps(optimizer: string, n: number, skip = 0, onWarm?: () => void):
 }
 
 /** Per-phase wall and CPU time per step of `n` steps after `skip` (bench/train --profile). */
-function profileSteps(optimizer: string, n: number, skip: number): void {
+async function profileSteps(optimizer: string, n: number, skip: number): Promise<void> {
   setProfiling(false);
   let t0 = 0;
-  const times = timeSteps(optimizer, n, skip, () => {
+  const times = await timeSteps(optimizer, n, skip, () => {
     setProfiling(true);
     t0 = performance.now();
   });
@@ -97,8 +97,8 @@ function profileSteps(optimizer: string, n: number, skip: number): void {
 }
 
 if (process.argv.includes('--profile')) {
-  profileSteps('adam', steps, 3);
-  profileSteps('kfac', 10, task.kfac?.inverseWarmup ?? 0);
+  await profileSteps('adam', steps, 3);
+  await profileSteps('kfac', 10, task.kfac?.inverseWarmup ?? 0);
   process.exit(0);
 }
 
@@ -119,8 +119,8 @@ const torchTuned = peer({ ...process.env, OPENBLAS_CORETYPE: 'SkylakeX' });
 // PyTorch may pick one thread on this machine; riesz uses two, so the peer also runs on two.
 const torchTwo = peer({ ...process.env, OPENBLAS_CORETYPE: 'SkylakeX', OMP_NUM_THREADS: '2' });
 // Skip 3 steps: the first ones compile jax-js kernels (step 0 alone left 1.1 s medians).
-const adam = median(timeSteps('adam', steps, 3));
-const kfac = mean(timeSteps('kfac', 10, task.kfac?.inverseWarmup ?? 0));
+const adam = median(await timeSteps('adam', steps, 3));
+const kfac = mean(await timeSteps('kfac', 10, task.kfac?.inverseWarmup ?? 0));
 const td = median(torchDefault.adam_step_s);
 const tt = median(torchTuned.adam_step_s);
 const t2 = median(torchTwo.adam_step_s);

@@ -69,11 +69,11 @@ function tapOf(B: number, inDim: number, outDim: number, seed: number) {
 describe('host Kronecker block', () => {
   const layout: KroneckerLayout = { weight: 'w', bias: 'b', kind: 'dense', shape: [3, 5] };
 
-  it('statistics: Ā = E[ã ãᵀ] with the bias column of ones, Γ = E[g gᵀ]', () => {
+  it('statistics: Ā = E[ã ãᵀ] with the bias column of ones, Γ = E[g gᵀ]', async () => {
     const tap = tapOf(7, 5, 3, 1);
     const a = read(tap.a);
     const g = read(tap.g);
-    const s = hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
+    const s = await hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
     const aug = (r: number, j: number) => (j === 5 ? 1 : a[r * 5 + j]);
     for (const [i, j] of [
       [0, 0],
@@ -92,25 +92,25 @@ describe('host Kronecker block', () => {
     tap.g.dispose();
   });
 
-  it('the debiased average of a constant statistic is that statistic', () => {
+  it('the debiased average of a constant statistic is that statistic', async () => {
     const tap = tapOf(9, 5, 3, 2);
-    let s = hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
+    let s = await hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
     const first = Float64Array.from(s.A.re);
     for (let k = 0; k < 4; k++)
-      s = hostKronecker.accumulate(s, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
+      s = await hostKronecker.accumulate(s, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
     expect(maxRelDiff(s.A.re, first)).toBeLessThan(1e-12);
     tap.a.dispose();
     tap.g.dispose();
   });
 
   for (const inverse of ['eigh', 'cholesky'] as const) {
-    it(`${inverse}: damped inverses equal direct inverses of Ā + πγI and Γ + γ/πI, also after λ changes`, () => {
+    it(`${inverse}: damped inverses equal direct inverses of Ā + πγI and Γ + γ/πI, also after λ changes`, async () => {
       const tap = tapOf(20, 5, 3, 3);
       const settings = { inverse, step: 'natural' as const, polarSteps: 5 };
-      let s = hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
-      s = hostKronecker.refresh(s, 'w', settings, 0.3);
+      let s = await hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
+      s = await hostKronecker.refresh(s, 'w', settings, 0.3);
       for (const damping of [0.3, 2, 1e-3]) {
-        s = hostKronecker.damp(s, 'w', settings, damping);
+        s = await hostKronecker.damp(s, 'w', settings, damping);
         const trA = Array.from({ length: 6 }, (_, i) => s.A.re[i * 7]).reduce((x, y) => x + y);
         const trG = Array.from({ length: 3 }, (_, i) => s.G.re[i * 4]).reduce((x, y) => x + y);
         const { inputShift, outputShift } = factoredDamping(trA, 6, trG, 3, damping);
@@ -125,11 +125,11 @@ describe('host Kronecker block', () => {
   }
   const inverse_ = inverse;
 
-  it('preconditioning gives Γd⁻¹ [G | g_b] Ād⁻¹ split into weight and bias (f32 products)', () => {
+  it('preconditioning gives Γd⁻¹ [G | g_b] Ād⁻¹ split into weight and bias (f32 products)', async () => {
     const tap = tapOf(20, 5, 3, 4);
     const settings = { inverse: 'eigh' as const, step: 'natural' as const, polarSteps: 5 };
-    let s = hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
-    s = hostKronecker.refresh(s, 'w', settings, 0.1);
+    let s = await hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
+    s = await hostKronecker.refresh(s, 'w', settings, 0.1);
     const rng = new Rng(5);
     const Gw = randomNormal(rng, 3, 5);
     const gb = randomNormal(rng, 3, 1);
@@ -137,7 +137,7 @@ describe('host Kronecker block', () => {
       w: np.array(Float32Array.from(Gw.re)).reshape([3, 5]),
       b: np.array(Float32Array.from(gb.re)),
     };
-    const u = hostKronecker.precondition(s, layout, grads, settings);
+    const u = await hostKronecker.precondition(s, layout, grads, settings);
     const Gm = zeros(3, 6);
     for (let i = 0; i < 3; i++) {
       for (let j = 0; j < 5; j++) Gm.re[i * 6 + j] = Gw.re[i * 5 + j];
@@ -156,7 +156,7 @@ describe('host Kronecker block', () => {
     tap.g.dispose();
   });
 
-  it('a factor that rounding left slightly indefinite falls back to its eigendecomposition, once per factor', () => {
+  it('a factor that rounding left slightly indefinite falls back to its eigendecomposition, once per factor', async () => {
     // Eigenvalues 2.001 and −0.001: the shift 5e-4 does not make it PD, so Cholesky breaks.
     const F = { rows: 2, cols: 2, re: Float64Array.of(1, 1.001, 1.001, 1), im: null };
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
