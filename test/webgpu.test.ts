@@ -109,12 +109,12 @@ async function readAll(p: ParamDict): Promise<Record<string, Float32Array>> {
  */
 function expectMatch(name: string, a: Run, b: Run): void {
   expect(b.losses.length).toBe(a.losses.length);
-  a.losses.forEach((l, i) =>
+  a.losses.forEach((l, i) => {
     expect(
       Math.abs(b.losses[i] - l),
       `${name}: loss of step ${i}: wasm ${l}, webgpu ${b.losses[i]}`,
-    ).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(l))),
-  );
+    ).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(l)));
+  });
   let diff = 0;
   for (const k of Object.keys(a.params))
     for (let i = 0; i < a.params[k].length; i++) diff += (a.params[k][i] - b.params[k][i]) ** 2;
