@@ -6,8 +6,9 @@
  * Debian's chromium ships SwiftShader, a software Vulkan: when its ICD is present and no other is
  * chosen, this file points Dawn at it (the Vulkan loader itself, libvulkan.so.1, must be on the
  * library path: Debian's libvulkan1, or LD_LIBRARY_PATH=/usr/lib/chromium; .ci/run sees to it).
- * Without an adapter the tests skip and say why. SwiftShader is slow: the batches are tiny and the
- * steps few (RIESZ_WEBGPU_STEPS, default 2). Timings here mean nothing.
+ * Without an adapter the tests skip and say why. SwiftShader is slow: the batches are tiny, the
+ * steps few (RIESZ_WEBGPU_STEPS, default 2) and the tasks small by default (see below). Timings here
+ * mean nothing.
  */
 import { existsSync } from 'node:fs';
 import { defaultDevice } from '@jax-js/jax';
@@ -125,21 +126,17 @@ function expectMatch(name: string, a: Run, b: Run): void {
 }
 
 /**
- * The pairs: every optimizer on the small tasks, and Adam and K-FAC on every task; with
- * RIESZ_WEBGPU_ALL=1 every task × optimizer pair (minutes per MNIST-sized task on SwiftShader).
+ * The pairs: by default every optimizer on the two small tasks (a few minutes on SwiftShader with
+ * 2 cores); RIESZ_WEBGPU_TASKS=all (or a comma-separated list) and RIESZ_WEBGPU_OPTIMIZERS (the same)
+ * choose others — an MNIST-sized task takes minutes per optimizer on SwiftShader.
  */
-const SMALL = new Set(['linreg-aniso', 'uci-iris']);
-const ALL = process.env.RIESZ_WEBGPU_ONLY
-  ? process.env.RIESZ_WEBGPU_ONLY.split(',')
-  : process.env.RIESZ_WEBGPU_ALL === '1'
-    ? [...TASKS]
-    : TASKS.filter((t) => SMALL.has(t));
-const optimizersFor = (t: string) =>
-  ALL.includes(t) ? [...OPTIMIZERS] : OPTIMIZERS.filter((o) => o === 'adam' || o === 'kfac');
-const chosenTasks = process.env.RIESZ_WEBGPU_ONLY ? ALL : [...TASKS];
+const pick = (v: string | undefined, all: readonly string[], dflt: readonly string[]) =>
+  v === 'all' ? [...all] : v ? v.split(',') : [...dflt];
+const chosenTasks = pick(process.env.RIESZ_WEBGPU_TASKS, TASKS, ['linreg-aniso', 'uci-iris']);
+const chosenOptimizers = pick(process.env.RIESZ_WEBGPU_OPTIMIZERS, OPTIMIZERS, OPTIMIZERS);
 
 describe.each(chosenTasks.map((t) => [t]))('webgpu ≡ wasm on %s', (taskName) => {
-  it.each(optimizersFor(taskName).map((o) => [o]))(
+  it.each(chosenOptimizers.map((o) => [o]))(
     '%s',
     async (optimizer) => {
       if (why) {
