@@ -77,6 +77,11 @@ const steps = Number(value('--steps') ?? (small ? 2 : 10));
 const batches = small ? [16, 32] : [1000, 8192];
 const sizes = small ? [128, 256] : [1024, 2048, 4096, 8192];
 const hotBatch = small ? 64 : 1000;
+// --small: a narrower autoencoder (SwiftShader takes minutes per step at full width) and hot
+// operations at n = 128; the full run uses the real widths and n = 1000.
+const NET = small ? [64, 48, 32, 16, 8, 16, 32, 48, 64] : [784, 1000, 500, 250, 30, 250, 500, 1000, 784];
+const HOT = small ? 128 : 1000;
+const IN = NET[0];
 const jsonOut = value('--json') ?? (small ? '.gpubuild/gpu-small.json' : '.gpubuild/gpu.json');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -88,14 +93,14 @@ await initDevice('webgpu');
 // ── 1. the autoencoder step ──────────────────────────────────────────────────────────────────────
 function autoencoder(batch: number): Task {
   const n = batch * (steps + 2);
-  const x = new Float32Array(n * 784);
+  const x = new Float32Array(n * IN);
   for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) % 1000) / 1000; // fixed "images" in [0, 1)
-  const data: Dataset = { n, x, xDim: 784, y: x, yDim: 784 };
+  const data: Dataset = { n, x, xDim: IN, y: x, yDim: IN };
   return {
-    name: 'mnist-autoencoder (random images)',
+    name: `autoencoder ${NET.join('-')} (random images)`,
     description: 'bench/gpu',
     model: mlpModel({
-      sizes: [784, 1000, 500, 250, 30, 250, 500, 1000, 784],
+      sizes: NET,
       activations: ['tanh', 'tanh', 'tanh', 'identity', 'tanh', 'tanh', 'tanh'],
       init: 'glorot-uniform',
     }),
@@ -160,12 +165,20 @@ async function timed(make: () => Tensor | Promise<Tensor>): Promise<number> {
 async function hotMs(): Promise<Record<string, number>> {
   const key = random.key(0);
   const [k1, k2, k3] = random.split(key, 3) as unknown as Tensor[];
-  const a = random.uniform(k1, [hotBatch, 1001]);
-  const G = random.normal(k2, [1000, 1001]);
-  const W = random.normal(k3, [1000, 784]);
-  const A = np.matmul(a.ref.transpose(), a.ref).div(hotBatch).add(np.eye(1001).mul(0.1));
+  const a = random.uniform(k1, [hotBatch, HOT + 1]);
+  const G = random.normal(k2, [HOT, HOT + 1]);
+  const W = random.normal(k3, [HOT, Math.round(HOT * 0.784)]);
+  const A = np
+    .matmul(a.ref.transpose(), a.ref)
+    .div(hotBatch)
+    .add(np.eye(HOT + 1).mul(0.1));
   const Ainv = np.linalg.inv(A.ref);
-  const Ginv = np.linalg.inv(np.matmul(G.ref, G.ref.transpose()).div(1001).add(np.eye(1000).mul(0.1)));
+  const Ginv = np.linalg.inv(
+    np
+      .matmul(G.ref, G.ref.transpose())
+      .div(HOT + 1)
+      .add(np.eye(HOT).mul(0.1)),
+  );
   const out = {
     factor_statistics: await timed(() => np.matmul(a.ref.transpose(), a.ref).div(hotBatch)),
     newton_schulz_polar: await timed(() => polarNewtonSchulz(W.ref, 5)),
@@ -209,7 +222,7 @@ function peer(): Peer | string {
   if (!script) return 'bench/peers/gpu_torch.py not found';
   const r = spawnSync(
     'python3',
-    [script, JSON.stringify({ batches, steps, sizes, hot: { batch: hotBatch } })],
+    [script, JSON.stringify({ batches, steps, sizes, net: NET, hot: { batch: hotBatch, n: HOT } })],
     {
       encoding: 'utf8',
     },
@@ -219,7 +232,14 @@ function peer(): Peer | string {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Peer;
 }
 
-const result: Record<string, unknown> = { small, steps, batches, sizes, hot_batch: hotBatch };
+const result: Record<string, unknown> = {
+  small,
+  steps,
+  batches,
+  sizes,
+  net: NET,
+  hot: { batch: hotBatch, n: HOT },
+};
 const steps_ms: Record<string, Record<string, number>> = {};
 for (const opt of ['adam', 'kfac', 'muon']) {
   steps_ms[opt] = {};

@@ -2,7 +2,7 @@
 
 On CUDA with TF32 off (matmul and cuDNN), else on the CPU with a note (then the ratios compare a
 GPU, or SwiftShader, with a CPU: they say only that both sides ran). Reads one JSON argument:
-  {"batches": [1000, 8192], "steps": 10, "sizes": [1024, ...], "hot": {"batch": 1000}}
+  {"batches": [1000, 8192], "steps": 10, "sizes": [1024, ...], "net": [784, ...], "hot": {"batch": 1000, "n": 1000}}
 and prints one JSON object: device, note, step_ms {adam|muon: {batch: ms}}, hot_ms {op: ms},
 matmul {N: {"ms": ms, "tflops": t}}.
 
@@ -25,7 +25,8 @@ if cuda:
     torch.backends.cudnn.allow_tf32 = False
 note = "CUDA f32, TF32 off" if cuda else "no CUDA here: PyTorch on the CPU (ratios only show both sides ran)"
 torch.manual_seed(0)
-SIZES = [784, 1000, 500, 250, 30, 250, 500, 1000, 784]
+SIZES = cfg.get("net", [784, 1000, 500, 250, 30, 250, 500, 1000, 784])
+CODE = min(SIZES)
 
 
 def sync():
@@ -50,7 +51,7 @@ def model():
     layers = []
     for i in range(len(SIZES) - 1):
         layers.append(torch.nn.Linear(SIZES[i], SIZES[i + 1]))
-        if i < len(SIZES) - 2 and SIZES[i + 1] != 30:
+        if i < len(SIZES) - 2 and SIZES[i + 1] != CODE:
             layers.append(torch.nn.Tanh())
     return torch.nn.Sequential(*layers).to(dev)
 
@@ -88,7 +89,7 @@ def step_ms(kind, batch, steps):
     ws = [p for p in net.parameters() if p.ndim == 2]
     bs = [p for p in net.parameters() if p.ndim != 2]
     opts = [torch.optim.Adam(net.parameters(), lr=1e-3)] if kind == "adam" else [Muon(ws), torch.optim.Adam(bs, lr=1e-3)]
-    x = torch.rand(batch, 784, device=dev)
+    x = torch.rand(batch, SIZES[0], device=dev)
 
     def step():
         for o in opts:
@@ -102,13 +103,13 @@ def step_ms(kind, batch, steps):
     return timed(step, steps)
 
 
-def hot_ms(batch, steps):
-    a = torch.rand(batch, 1001, device=dev)
-    G = torch.randn(1000, 1001, device=dev)
-    A = a.T @ a / batch + 0.1 * torch.eye(1001, device=dev)
+def hot_ms(batch, n, steps):
+    a = torch.rand(batch, n + 1, device=dev)
+    G = torch.randn(n, n + 1, device=dev)
+    A = a.T @ a / batch + 0.1 * torch.eye(n + 1, device=dev)
     Ainv = torch.linalg.inv(A)
-    Ginv = torch.linalg.inv(G @ G.T / 1001 + 0.1 * torch.eye(1000, device=dev))
-    W = torch.randn(1000, 784, device=dev)
+    Ginv = torch.linalg.inv(G @ G.T / (n + 1) + 0.1 * torch.eye(n, device=dev))
+    W = torch.randn(n, round(n * 0.784), device=dev)
 
     def ns_inverse(M, iters=10):
         X = torch.eye(M.shape[0], device=dev) / M.norm()
@@ -141,7 +142,7 @@ res = {
     "note": note,
     "torch": torch.__version__,
     "step_ms": {k: {str(b): step_ms(k, b, steps) for b in batches} for k in ("adam", "muon")},
-    "hot_ms": hot_ms(int(cfg.get("hot", {}).get("batch", 1000)), steps),
+    "hot_ms": hot_ms(int(cfg.get("hot", {}).get("batch", 1000)), int(cfg.get("hot", {}).get("n", 1000)), steps),
     "matmul": matmul(cfg.get("sizes", [1024, 2048, 4096, 8192]), steps),
 }
 print(json.dumps(res))
