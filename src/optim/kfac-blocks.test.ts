@@ -5,8 +5,10 @@ import { read, ready } from '../../test/jax-setup.js';
 import { matmul } from '../linalg/gemm.js';
 import { type Matrix, zeros } from '../linalg/matrix.js';
 import { Rng, randomNormal } from '../linalg/random.js';
+import { disposeTree } from './base.js';
 import {
   dampedInverseByCholesky,
+  deviceKronecker,
   factoredDamping,
   hostKronecker,
   type KroneckerLayout,
@@ -171,5 +173,50 @@ describe('host Kronecker block', () => {
     const [a, b] = [1 / (2.001 + 5e-4), 1 / 5e-4];
     const want = [(a + b) / 2, (a - b) / 2, (a - b) / 2, (a + b) / 2];
     for (let k = 0; k < 4; k++) expect(Math.abs(inv.re[k] - want[k]) / Math.abs(want[k])).toBeLessThan(1e-5);
+  });
+});
+
+describe('device inverses (the WebGPU path) and their f32 safeguard', () => {
+  const denseLayout: KroneckerLayout = { weight: 'w', kind: 'dense', shape: [3, 4] };
+  const settings = { inverse: 'newton-schulz' as const, step: 'natural' as const, polarSteps: 5 };
+
+  it('newton-schulz: the damped inverses of a well-conditioned block, to f32 accuracy', async () => {
+    const a = random.normal(random.key(1), [32, 4]);
+    const g = random.normal(random.key(2), [32, 3]);
+    let s = deviceKronecker.accumulate(undefined, denseLayout, { a, g }, weight);
+    s = await deviceKronecker.refresh(s, 'w', settings, 0.1);
+    const A = { rows: 4, cols: 4, re: Float64Array.from(read(s.A)), im: null };
+    const trG = read(np.trace(s.G.ref))[0];
+    const trA = read(np.trace(s.A.ref))[0];
+    const { inputShift } = factoredDamping(trA, 4, trG, 3, 0.1);
+    expect(maxRelDiff(Float64Array.from(read(s.Ainv!)), inverse(plusShift(A, inputShift)).re)).toBeLessThan(
+      1e-3,
+    );
+    disposeTree([s.A, s.G, s.Ainv, s.Ginv]);
+  });
+
+  it('falls back to the f64 host factorisation when the f32 inverse is poor, and says so', async () => {
+    // Ā = [[1, 1], [1, 1]] exactly singular and a shift below f32's resolution of its diagonal: on the
+    // device M = Ā + shift·I is singular, its inverse not finite; in f64 the shift is kept.
+    const a = np.array([
+      [1, 1],
+      [1, 1],
+    ]);
+    const g = np.array([[1], [1]]);
+    const layout: KroneckerLayout = { weight: 'v', kind: 'dense', shape: [1, 2] };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    let s = deviceKronecker.accumulate(undefined, layout, { a, g }, weight);
+    s = await deviceKronecker.refresh(s, 'v', settings, 1e-20);
+    expect(warn.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(
+      /K-FAC layer v: damped input factor Ā: the f32 device inverse failed .* using the f64 host factorisation instead/,
+    );
+    warn.mockRestore();
+    // The f64 inverse of Ā + shift·I: its entries are ±1/(2·shift) + 1/(2·(2 + shift)) ~ 1e9.
+    const { inputShift } = factoredDamping(2, 2, 1, 1, 1e-20);
+    const want = inverse(
+      plusShift({ rows: 2, cols: 2, re: Float64Array.from([1, 1, 1, 1]), im: null }, inputShift),
+    );
+    expect(maxRelDiff(Float64Array.from(read(s.Ainv!)), want.re)).toBeLessThan(1e-4);
+    disposeTree([s.A, s.G, s.Ainv, s.Ginv]);
   });
 });

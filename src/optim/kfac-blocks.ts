@@ -395,16 +395,17 @@ async function deviceDampedInverse(
     why = (e as Error).message;
   }
   X?.dispose();
+  M.dispose();
   warnOnce(
     what,
     `${what}: the f32 device inverse failed (${why}) with shift ${shift.toPrecision(3)}; using the f64 host factorisation instead`,
   );
-  const host = await readF32(M);
-  const F64: Matrix = { rows: n, cols: n, re: Float64Array.from(host), im: null };
+  // The factor itself, the shift added in f64 (in f32 a small shift can vanish into the diagonal).
+  const F64: Matrix = { rows: n, cols: n, re: Float64Array.from(await readF32(F.ref)), im: null };
   // The polar step needs the symmetric root (the device precondition has no transposes).
   const inv = polar
-    ? fromEig(eigOf(F64, what), (v) => 1 / Math.sqrt(v))
-    : choleskyInverse(F64, 0, false, what);
+    ? fromEig(eigOf(F64, what), (v) => 1 / Math.sqrt(v + shift))
+    : choleskyInverse(F64, shift, false, what);
   return np.array(Float32Array.from(inv.re)).reshape([n, n]);
 }
 
