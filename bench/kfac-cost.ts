@@ -40,7 +40,7 @@ const cpuMs = () => {
 };
 
 /** Mean wall and CPU seconds per step over steps skip+1 … skip+n, and the loss after them. */
-function timeSteps(optimizer: string, kfac: TaskKfacOptions | undefined, skip: number) {
+async function timeSteps(optimizer: string, kfac: TaskKfacOptions | undefined, skip: number) {
   let params = task.model.init(0);
   const l2 = task.l2 ?? 0;
   const built = buildOptimizer(optimizer, task.lr[optimizer], params, task.model.head, {
@@ -60,7 +60,7 @@ function timeSteps(optimizer: string, kfac: TaskKfacOptions | undefined, skip: n
   for (const b of epochBatches(task.train, task.batch, 0, 0)) {
     if (i > skip + steps) break;
     const [w0, c0] = [performance.now(), cpuMs()];
-    const r = trainingStep(task, built, settings, params, state, b, i);
+    const r = await trainingStep(task, built, settings, params, state, b, i);
     params = r.params;
     state = r.state;
     params[Object.keys(params)[0]].ref.dataSync(); // wait for the step to finish
@@ -80,12 +80,12 @@ const skip = task.kfac?.inverseWarmup ?? 0;
 console.log(
   `bench/kfac-cost — ${task.name}, batch ${task.batch}, 2 threads, GEMM ${wasmStatus().fma ? 'relaxed-SIMD FMA' : 'plain SIMD'}; mean of ${steps} steps after ${skip}\n`,
 );
-const adam = timeSteps('adam', undefined, skip);
+const adam = await timeSteps('adam', undefined, skip);
 const row = (what: string, t: { wall: number; cpu: number; loss: number }) =>
   console.log(
     `  ${what.padEnd(34)} wall ${t.wall.toFixed(3)} s (${(t.wall / adam.wall).toFixed(2)}× Adam)   cpu ${t.cpu.toFixed(3)} s (${(t.cpu / adam.cpu).toFixed(2)}× Adam)   loss at step ${skip + steps} ${t.loss.toFixed(2)}`,
   );
 row('Adam', adam);
-row('K-FAC, curvature on the batch', timeSteps('kfac', task.kfac, skip));
+row('K-FAC, curvature on the batch', await timeSteps('kfac', task.kfac, skip));
 for (const s of subsets)
-  row(`K-FAC, curvatureBatch ${s}`, timeSteps('kfac', { ...task.kfac, curvatureBatch: s }, skip));
+  row(`K-FAC, curvatureBatch ${s}`, await timeSteps('kfac', { ...task.kfac, curvatureBatch: s }, skip));

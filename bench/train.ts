@@ -96,7 +96,7 @@ function stepSetup(optimizer: string, params: ParamDict) {
 }
 
 /** Times of steps skip+1 … skip+n (step 0 compiles and allocates; K-FAC also warms its inverses up). */
-function timeSteps(optimizer: string, n: number, skip = 0, onWarm?: () => void): number[] {
+async function timeSteps(optimizer: string, n: number, skip = 0, onWarm?: () => void): Promise<number[]> {
   let params = task.model.init(0);
   const { built, settings } = stepSetup(optimizer, params);
   let state = built.opt.init(params);
@@ -106,7 +106,7 @@ function timeSteps(optimizer: string, n: number, skip = 0, onWarm?: () => void):
     if (i > skip + n) break;
     if (i === skip + 1) onWarm?.();
     const t = performance.now();
-    const r = trainingStep(task, built, settings, params, state, b, i);
+    const r = await trainingStep(task, built, settings, params, state, b, i);
     params = r.params;
     state = r.state;
     // Wait for the step to finish: jax-js runs queued work here (phase 'wait-step').
@@ -120,7 +120,7 @@ function timeSteps(optimizer: string, n: number, skip = 0, onWarm?: () => void):
 }
 
 /** Per-phase wall and CPU time per step of `n` steps after `skip` (bench/train --profile). */
-function profileSteps(optimizer: string, n: number, skip: number) {
+async function profileSteps(optimizer: string, n: number, skip: number) {
   setProfiling(false);
   let t0 = 0;
   let c0 = 0;
@@ -128,7 +128,7 @@ function profileSteps(optimizer: string, n: number, skip: number) {
     const c = process.cpuUsage();
     return (c.user + c.system) / 1000;
   };
-  const times = timeSteps(optimizer, n, skip, () => {
+  const times = await timeSteps(optimizer, n, skip, () => {
     setProfiling(true);
     t0 = performance.now();
     c0 = cpuNow();
@@ -178,8 +178,8 @@ if (process.argv.includes('--profile')) {
   console.log(
     `bench/train --profile — ${task.name}, batch ${task.batch}${task.jit ? ', jit-compiled forward/backward' : ''}, 2 riesz threads`,
   );
-  const profiles = [profileSteps('adam', steps, 3)];
-  if (runs('kfac')) profiles.push(profileSteps('kfac', 10, task.kfac?.inverseWarmup ?? 0));
+  const profiles = [await profileSteps('adam', steps, 3)];
+  if (runs('kfac')) profiles.push(await profileSteps('kfac', 10, task.kfac?.inverseWarmup ?? 0));
   const json = arg('--json');
   if (json)
     writeFileSync(
@@ -233,7 +233,7 @@ function peerProblem(): PeerProblem | null {
  * model's eager forward pass), and the loss its training step computed (the CPU engine's forward:
  * the objective less ½η‖θ₀‖², summed here in f64).
  */
-function rieszLosses(): { loss0: number; loss1: number; stepLoss0: number } {
+async function rieszLosses(): Promise<{ loss0: number; loss1: number; stepLoss0: number }> {
   const b = firstBatch(task);
   let params = task.model.init(0);
   const { built, settings } = stepSetup('adam', params);
@@ -245,7 +245,7 @@ function rieszLosses(): { loss0: number; loss1: number; stepLoss0: number } {
   let sq = 0;
   for (const p of Object.values(params)) for (const v of p.ref.dataSync() as Float32Array) sq += v * v;
   const state = built.opt.init(params);
-  const r = trainingStep(task, built, settings, params, state, b, 0);
+  const r = await trainingStep(task, built, settings, params, state, b, 0);
   const stepLoss0 = r.loss - 0.5 * (task.l2 ?? 0) * sq;
   params = r.params;
   const loss1 = dataLoss(params);
@@ -348,7 +348,7 @@ const peerNote = problem ? '' : ` (the peers need an autoencoder task; ${task.na
 const fmt = (s: number | null | undefined, d = 3) =>
   s === null || s === undefined ? '—' : `${s.toFixed(d)} s`;
 
-const reference = problem ? rieszLosses() : null;
+const reference = problem ? await rieszLosses() : null;
 const checks: Record<string, { loss0: number; loss1: number; same_loss0: boolean; same_step: boolean }> = {};
 /** A peer computes riesz's work when its loss at the same weights agrees to f32 tolerance (1e-4
  * relative: sums of 784 000 terms) and its first Adam step changes the loss like riesz's (within 5 %
@@ -365,8 +365,8 @@ function check(name: string, r: { loss0: number; loss1: number }): string {
 
 const torchRuns: Record<string, TorchRun | string> = {};
 if (runs('torch') && problem) for (const s of torchSettings) torchRuns[s.key] = runTorch(problem, s.env);
-const adam = median(timeSteps('adam', steps, 3));
-const kfac = runs('kfac') ? mean(timeSteps('kfac', 10, task.kfac?.inverseWarmup ?? 0)) : null;
+const adam = median(await timeSteps('adam', steps, 3));
+const kfac = runs('kfac') ? mean(await timeSteps('kfac', 10, task.kfac?.inverseWarmup ?? 0)) : null;
 // Two warm-up steps for the in-process peers (the first compiles); TF.js's steps take seconds.
 const tfjs: PeerResult | null =
   runs('tfjs') && problem ? await runTfjsPeer(problem, Math.min(steps, 3), 1) : null;

@@ -44,7 +44,7 @@ const dot = (a: Values, b: Values) =>
   Object.keys(a).reduce((s, k) => s + a[k].reduce((t, v, i) => t + v * b[k][i], 0), 0);
 
 describe('complete K-FAC (momentum rule, Levenberg–Marquardt damping)', () => {
-  it('minimises an exact quadratic over span{Δ, δ₋} with ρ = 1', () => {
+  it('minimises an exact quadratic over span{Δ, δ₋} with ρ = 1', async () => {
     const task = linearTask(64);
     const batch = { x: task.train.x, y: task.train.y, size: 64 };
     let params = task.model.init(0);
@@ -68,7 +68,7 @@ describe('complete K-FAC (momentum rule, Levenberg–Marquardt damping)', () => 
     };
     const directions: Values[] = [];
     for (let step = 0; step < 3; step++) {
-      const r = trainingStep(task, built, settings, params, state, batch, step);
+      const r = await trainingStep(task, built, settings, params, state, batch, step);
       params = r.params;
       state = r.state;
       // ρ is 1 on an exact quadratic (up to f32 rounding of the losses).
@@ -86,15 +86,15 @@ describe('complete K-FAC (momentum rule, Levenberg–Marquardt damping)', () => 
     expect(kfacState.damping).toBeCloseTo(1e-8 * 0.95 ** 3, 15);
   });
 
-  it('Fisher products: the kept forward pass and the JVP fallback give the same 2×2 matrix', () => {
+  it('Fisher products: the kept forward pass and the JVP fallback give the same 2×2 matrix', async () => {
     const task = linearTask(16);
     const params = task.model.init(1);
     const x = np.array(task.train.x).reshape([16, 4]);
     const y = np.array(task.train.y).reshape([16, 2]);
     const kept = task.model.lossAndGrads(params, x.ref, y.ref, task.loss, { keepForward: true });
     const dirs = [kept.grads, task.model.init(2)];
-    const fast = curvatureGram(task, kept, params, x)(dirs);
-    const slow = curvatureGram(task, { ...kept, forward: undefined }, params, x)(dirs);
+    const fast = await curvatureGram(task, kept, params, x)(dirs);
+    const slow = await curvatureGram(task, { ...kept, forward: undefined }, params, x)(dirs);
     for (let i = 0; i < 2; i++)
       for (let j = 0; j < 2; j++)
         expect(Math.abs(fast[i][j] - slow[i][j])).toBeLessThan(1e-4 * Math.abs(fast[i][i]));

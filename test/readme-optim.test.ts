@@ -28,7 +28,7 @@ it('README optimizer example runs and lowers the loss', async () => {
       key: random.key(10 + step),
     });
     losses.push((loss.dataSync() as Float32Array)[0]);
-    const [updates, next] = opt.update(grads, state, params, { taps });
+    const [updates, next] = await opt.update(grads, state, params, { taps });
     params = applyUpdates(params, updates);
     state = next;
   }

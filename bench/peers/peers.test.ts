@@ -60,7 +60,7 @@ beforeAll(async () => {
   r.loss.dispose();
   for (const [k, g] of Object.entries(r.grads)) r.grads[k] = g.add(params[k].ref.mul(L2));
   const opt = adam(LR, { eps: 1e-8 });
-  const [u, state] = opt.update(r.grads, opt.init(params), params);
+  const [u, state] = await opt.update(r.grads, opt.init(params), params);
   const moved = applyUpdates(params, u);
   riesz = { loss0, loss1: dataLoss(moved, x) };
   disposeTree(moved);

@@ -41,6 +41,12 @@ async function installNodeWebGpu(): Promise<string | null> {
   }
 }
 
+/** Without a GPU on Linux, a software Vulkan gives an adapter (slow: for tests, not for speed). */
+const SOFTWARE_HINT =
+  typeof process !== 'undefined' && process.platform === 'linux'
+    ? "; without a GPU, Debian's chromium ships SwiftShader: run with VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json XDG_RUNTIME_DIR=/tmp, and libvulkan1 installed (or LD_LIBRARY_PATH=/usr/lib/chromium)"
+    : '';
+
 let current: DeviceName | null = null;
 
 /**
@@ -57,7 +63,7 @@ export async function initDevice(device: DeviceName = 'wasm'): Promise<DeviceNam
   const available = await init(device);
   if (!available.includes(device)) {
     throw new DeviceError(
-      `--device ${device} was asked for, but ${why ?? 'no WebGPU adapter was found (no GPU, or no Vulkan/Metal/D3D driver)'}; ` +
+      `--device ${device} was asked for, but ${why ?? `no WebGPU adapter was found (no GPU, or no Vulkan/Metal/D3D driver${SOFTWARE_HINT})`}; ` +
         `available here: ${available.join(', ')} (use --device wasm)`,
     );
   }

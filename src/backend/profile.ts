@@ -26,23 +26,34 @@ export function setProfiling(on: boolean): void {
   totals.clear();
 }
 
-/** Runs fn as the phase `name` (nested phases are named parent/child). */
+/**
+ * Runs fn as the phase `name` (nested phases are named parent/child). When fn returns a promise, the
+ * phase ends when it settles (phases of one step run one at a time, so the nesting stays right).
+ */
 export function phase<T>(name: string, fn: () => T): T {
   if (!enabled) return fn();
   const full = [...stack, name].join('/');
   stack.push(name);
   const w0 = performance.now();
   const c0 = cpuClock();
-  try {
-    return fn();
-  } finally {
+  const end = () => {
     const t = totals.get(full) ?? { wallMs: 0, cpuMs: 0, calls: 0 };
     t.wallMs += performance.now() - w0;
     t.cpuMs += cpuClock() - c0;
     t.calls++;
     totals.set(full, t);
     stack.pop();
+  };
+  let r: T;
+  try {
+    r = fn();
+  } catch (e) {
+    end();
+    throw e;
   }
+  if (r instanceof Promise) return r.finally(end) as T;
+  end();
+  return r;
 }
 
 /** The totals so far, by phase name. */

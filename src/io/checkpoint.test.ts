@@ -17,10 +17,10 @@ beforeAll(async () => {
   await ready;
 });
 
-function save(): { path: string; bytes: Uint8Array } {
+async function save(): Promise<{ path: string; bytes: Uint8Array }> {
   const dir = mkdtempSync(join(tmpdir(), 'riesz-ck-'));
   const path = join(dir, 'run.safetensors');
-  saveCheckpoint(path, {
+  await saveCheckpoint(path, {
     params: { w: np.array([1, 2, 3, 4]).reshape([2, 2]), b: np.array([0.5]) },
     state: {
       count: np.array([3], { dtype: np.int32 }),
@@ -40,16 +40,16 @@ function save(): { path: string; bytes: Uint8Array } {
 const dataStart = (b: Uint8Array) => 8 + Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
 
 describe('checkpoint integrity', () => {
-  it('records a SHA-256 in the metadata and loads what it saved', () => {
-    const { path, bytes } = save();
+  it('records a SHA-256 in the metadata and loads what it saved', async () => {
+    const { path, bytes } = await save();
     expect(parseSafetensors(bytes).metadata[CHECKSUM_KEY]).toMatch(/^sha256:[0-9a-f]{64}$/);
     const ck = loadCheckpoint(path);
     expect(ck.step).toBe(7);
     expect(Array.from(ck.params.w.ref.dataSync() as Float32Array)).toEqual([1, 2, 3, 4]);
     expect(Array.from((ck.state as { gram: { re: Float64Array } }).gram.re)).toEqual([2, 1, 1, 2]);
   });
-  it('refuses a checkpoint with a flipped bit in a tensor, naming the file', () => {
-    const { path, bytes } = save();
+  it('refuses a checkpoint with a flipped bit in a tensor, naming the file', async () => {
+    const { path, bytes } = await save();
     for (const at of [dataStart(bytes), bytes.length - 1]) {
       const bad = bytes.slice();
       bad[at] ^= 0x01;
@@ -60,8 +60,8 @@ describe('checkpoint integrity', () => {
       );
     }
   });
-  it('refuses a checkpoint whose metadata was edited (the step counter)', () => {
-    const { path, bytes } = save();
+  it('refuses a checkpoint whose metadata was edited (the step counter)', async () => {
+    const { path, bytes } = await save();
     const text = new TextDecoder().decode(bytes);
     const at = text.indexOf('"step":"7"') + '"step":"'.length;
     const bad = bytes.slice();
@@ -69,23 +69,23 @@ describe('checkpoint integrity', () => {
     writeFileSync(path, bad);
     expect(() => loadCheckpoint(path)).toThrow(/checksum mismatch/);
   });
-  it('refuses a truncated checkpoint, naming the file', () => {
-    const { path, bytes } = save();
+  it('refuses a truncated checkpoint, naming the file', async () => {
+    const { path, bytes } = await save();
     for (const keep of [bytes.length - 4, dataStart(bytes), 100, 4]) {
       writeFileSync(path, bytes.subarray(0, keep));
       expect(() => loadCheckpoint(path)).toThrow(ParseError);
       expect(() => loadCheckpoint(path)).toThrow(/run\.safetensors: (truncated|tensor '.*': data offsets)/);
     }
   });
-  it('still loads an old checkpoint written without a checksum', () => {
-    const { path, bytes } = save();
+  it('still loads an old checkpoint written without a checksum', async () => {
+    const { path, bytes } = await save();
     const { tensors, metadata } = parseSafetensors(bytes);
     const old = Object.fromEntries(Object.entries(metadata).filter(([k]) => k !== CHECKSUM_KEY));
     writeFileSync(path, serializeSafetensors(tensors, old));
     expect(loadCheckpoint(path).step).toBe(7);
   });
-  it('refuses a state that names a tensor of the wrong kind, or a __proto__ key', () => {
-    const { bytes } = save();
+  it('refuses a state that names a tensor of the wrong kind, or a __proto__ key', async () => {
+    const { bytes } = await save();
     const { tensors, metadata } = parseSafetensors(bytes);
     const dir = mkdtempSync(join(tmpdir(), 'riesz-ck-'));
     const write = (state: string) => {
@@ -104,8 +104,8 @@ describe('checkpoint integrity', () => {
     expect(() => loadCheckpoint(write('{"__proto__":{"polluted":1}}'))).toThrow(/a key '__proto__'/);
     expect(() => loadCheckpoint(write('{"a":[[[['))).toThrow(/corrupt checkpoint metadata/);
   });
-  it('checks the checksum without building arrays (parseCheckpointFile)', () => {
-    const { bytes } = save();
+  it('checks the checksum without building arrays (parseCheckpointFile)', async () => {
+    const { bytes } = await save();
     expect(Object.keys(parseCheckpointFile(bytes, 'ck').tensors).sort()).toEqual([
       'params.b',
       'params.w',

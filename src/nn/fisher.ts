@@ -5,6 +5,7 @@
  * with the empirical Fisher they are the data pass's own taps.
  */
 import { jit, jvp, random } from '@jax-js/jax';
+import { readScalar, readScalars } from '../backend/read.js';
 import type { CurvatureTap, DiagonalTap, ParamDict, Tensor } from '../backend/taps.js';
 import { disposeTree } from '../backend/taps.js';
 import type { Loss } from './losses.js';
@@ -42,18 +43,23 @@ export interface KeptForward {
  * by polarisation of the loss's quadratic form: dᵢᵀFdⱼ = (q(dᵢ + dⱼ) − q(dᵢ) − q(dⱼ))/2.
  * Borrows out; consumes the tangents.
  */
-export function fisherGram(loss: Loss, out: Tensor, tangents: Tensor[]): number[][] {
+export async function fisherGram(loss: Loss, out: Tensor, tangents: Tensor[]): Promise<number[][]> {
   const n = tangents.length;
-  const q = (d: Tensor) => (loss.fisherQuadratic(out.ref, d).dataSync() as Float32Array)[0];
-  const diag = tangents.map((t) => q(t.ref));
-  const M = diag.map((v, i) => diag.map((_, j) => (i === j ? v : 0)));
+  const q = (d: Tensor) => loss.fisherQuadratic(out.ref, d);
+  // Every q(dᵢ) and q(dᵢ + dⱼ) on the device, then one read.
+  const forms: Tensor[] = tangents.map((t) => q(t.ref));
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) forms.push(q(tangents[i].ref.add(tangents[j].ref)));
+  for (const t of tangents) t.dispose();
+  const v = await readScalars(forms);
+  const M = v.slice(0, n).map((d, i) => v.slice(0, n).map((_, j) => (i === j ? d : 0)));
+  let at = n;
   for (let i = 0; i < n; i++)
     for (let j = i + 1; j < n; j++) {
-      const cross = (q(tangents[i].ref.add(tangents[j].ref)) - diag[i] - diag[j]) / 2;
+      const cross = (v[at++] - v[i] - v[j]) / 2;
       M[i][j] = cross;
       M[j][i] = cross;
     }
-  for (const t of tangents) t.dispose();
   return M;
 }
 
@@ -162,7 +168,7 @@ export function fisherCurvature(
   params: ParamDict,
   x: Tensor,
   d: ParamDict,
-): number {
+): Promise<number> {
   const value = curvatureProgram(model, loss)(borrow(params), borrow(d, params), x.ref);
-  return (value.dataSync() as Float32Array)[0];
+  return readScalar(value);
 }

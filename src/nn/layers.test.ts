@@ -41,7 +41,7 @@ function convNaive(x: number[], xs: number[], w: number[], ws: number[], kind: P
 }
 
 describe.each(['same', 'valid'] as const)('conv2d (%s padding)', (kind) => {
-  it('forward matches the definition; backward matches jax-js grad', () => {
+  it('forward matches the definition; backward matches jax-js grad', async () => {
     const x = random.normal(random.key(1), [2, 3, 5, 6]);
     const w = random.normal(random.key(2), [4, 3, 3, 2]);
     const { y, cache } = conv2dForward({ w: w.ref }, x.ref, kind);
@@ -65,20 +65,20 @@ describe.each(['same', 'valid'] as const)('conv2d (%s padding)', (kind) => {
 });
 
 describe('K-FAC on a conv kernel', () => {
-  it('preconditions the flattened kernel and returns the kernel shape', () => {
+  it('preconditions the flattened kernel and returns the kernel shape', async () => {
     const x = random.normal(random.key(4), [2, 2, 4, 4]);
     const w = random.normal(random.key(5), [3, 2, 3, 3]);
     const { y, cache } = conv2dForward({ w: w.ref }, x, 'same');
     const r = conv2dBackward({ w: w.ref }, cache, y.mul(0.1), { needInput: false });
     const opt = kfac(0.1, { inverse: 'exact', damping: 1e-2 });
-    const [u] = opt.update({ 'conv.w': r.dw }, opt.init({}), {}, { taps: { 'conv.w': r.tap } });
+    const [u] = await opt.update({ 'conv.w': r.dw }, opt.init({}), {}, { taps: { 'conv.w': r.tap } });
     expect(u['conv.w'].shape).toEqual([3, 2, 3, 3]);
     expect(read(u['conv.w']).every(Number.isFinite)).toBe(true);
   });
 });
 
 describe('embedding and layer norm', () => {
-  it('embedding gathers rows and scatters gradients back (repeated ids add up)', () => {
+  it('embedding gathers rows and scatters gradients back (repeated ids add up)', async () => {
     const E = np.array([
       [1, 2],
       [3, 4],
@@ -101,12 +101,12 @@ describe('embedding and layer norm', () => {
     // K-FAC on the table: Ā = diag(token frequencies) (+ damping), so u = Ād⁻¹ G Γd⁻¹ (MATH.md §1: a
     // table stored in×out is the transpose of the map).
     const opt = kfac(1, { inverse: 'exact', damping: 1e-2 });
-    const [u] = opt.update({ 'emb.w': dE.ref }, opt.init({}), {}, { taps: { 'emb.w': tap } });
+    const [u] = await opt.update({ 'emb.w': dE.ref }, opt.init({}), {}, { taps: { 'emb.w': tap } });
     expect(u['emb.w'].shape).toEqual([3, 2]);
     // Token 1 never occurs: its row of the gradient is 0, and stays 0.
     expect(read(u['emb.w']).slice(2, 4).map(Math.abs)).toEqual([0, 0]);
   });
-  it('layer norm backward matches jax-js grad', () => {
+  it('layer norm backward matches jax-js grad', async () => {
     const x = random.normal(random.key(7), [3, 5]);
     const gain = random.normal(random.key(8), [5]);
     const bias = random.normal(random.key(9), [5]);
@@ -131,7 +131,7 @@ describe('embedding and layer norm', () => {
     const opt = kfac(1, { damping: 0.1 });
     const F = read(np.mean(np.square(r.tap.perExample.ref), 0));
     const G = read(r.dgain.ref);
-    const [u] = opt.update({ 'ln.gain': r.dgain }, opt.init({}), {}, { taps: { 'ln.gain': r.tap } });
+    const [u] = await opt.update({ 'ln.gain': r.dgain }, opt.init({}), {}, { taps: { 'ln.gain': r.tap } });
     expect(
       maxDiff(
         read(u['ln.gain']),

@@ -106,12 +106,12 @@ describe('MLP', () => {
     );
   });
 
-  it('fisherGram: the 2×2 matrix of dᵢᵀFdⱼ by polarisation equals the direct bilinear form', () => {
+  it('fisherGram: the 2×2 matrix of dᵢᵀFdⱼ by polarisation equals the direct bilinear form', async () => {
     const z = random.normal(random.key(1), [4, 3]);
     const t1 = random.normal(random.key(2), [4, 3]);
     const t2 = random.normal(random.key(3), [4, 3]);
     const [zs, a, b] = [read(z), read(t1), read(t2)];
-    const M = fisherGram(sigmoidCrossEntropy, z, [t1, t2]);
+    const M = await fisherGram(sigmoidCrossEntropy, z, [t1, t2]);
     // F = diag(σ(1 − σ)) per output, averaged over the 4 rows.
     const s = zs.map((v) => 1 / (1 + Math.exp(-v)));
     const form = (u: number[], v: number[]) =>

@@ -6,6 +6,7 @@ import { read, ready } from '../../test/jax-setup.js';
 import type { CurvatureTap, ParamDict, Tensor } from '../backend/taps.js';
 import { kfac, sgd } from '../optim/alias.js';
 import { applyUpdates } from '../optim/base.js';
+import type { GradientTransformation } from '../optim/types.js';
 import { fisherCurvature } from './fisher.js';
 import { activationForward } from './layers.js';
 import { type Loss, sigmoidCrossEntropy, softmaxCrossEntropy, squaredError } from './losses.js';
@@ -100,12 +101,12 @@ describe('curvature taps', () => {
 });
 
 describe('K-FAC on an ill-conditioned regression, with taps from the model', () => {
-  it('reaches a far lower loss than SGD in 20 steps', () => {
+  it('reaches a far lower loss than SGD in 20 steps', async () => {
     // Linear model (one layer), inputs with variances 1 and 400 (condition number 400).
     const spec: MlpSpec = { sizes: [2, 1], output: 'identity' };
     const x = random.normal(random.key(1), [64, 2]).mul(np.array([1, 20]));
     const y = np.matmul(x.ref, np.array([[1.5], [-0.5]]));
-    const train = (opt: ReturnType<typeof sgd>) => {
+    const train = async (opt: GradientTransformation<unknown[]>) => {
       let params = initMlp(spec, 0);
       let state = opt.init(params);
       let loss = 0;
@@ -115,17 +116,17 @@ describe('K-FAC on an ill-conditioned regression, with taps from the model', () 
           key: random.key(100 + step),
         });
         loss = read(r.loss)[0];
-        const [u, s] = opt.update(r.grads, state, params, { taps: r.taps });
+        const [u, s] = await opt.update(r.grads, state, params, { taps: r.taps });
         state = s;
         params = applyUpdates(params, u);
       }
       return loss;
     };
-    const sgdLoss = train(sgd(1 / 800)); // stable: η < 2/λ_max with λ_max ≈ 400
-    const kfacLoss = train(kfac(0.5, { damping: 1e-4, inverseEvery: 1, decay: 0.5 }));
+    const sgdLoss = await train(sgd(1 / 800)); // stable: η < 2/λ_max with λ_max ≈ 400
+    const kfacLoss = await train(kfac(0.5, { damping: 1e-4, inverseEvery: 1, decay: 0.5 }));
     expect(kfacLoss).toBeLessThan(1e-3 * sgdLoss);
   });
-  it('with the quadratic-model step lands on the minimum of the batch loss along the step', () => {
+  it('with the quadratic-model step lands on the minimum of the batch loss along the step', async () => {
     // A linear model with squared error: F is the exact Hessian, so α minimises L(p + t·u) in t.
     const spec: MlpSpec = { sizes: [3, 2], output: 'identity' };
     const model = mlpModel(spec);
@@ -134,8 +135,10 @@ describe('K-FAC on an ill-conditioned regression, with taps from the model', () 
     const params = model.init(1);
     const r = model.lossAndGrads(params, x.ref, y.ref, squaredError, { fisher: 'true', key: random.key(4) });
     const opt = kfac(1, { damping: 1e-6, quadraticStep: true });
-    const curvatureGram = (ds: ParamDict[]) => [[fisherCurvature(model, squaredError, params, x, ds[0])]];
-    const [u] = opt.update(r.grads, opt.init(params), params, { taps: r.taps, curvatureGram });
+    const curvatureGram = async (ds: ParamDict[]) => [
+      [await fisherCurvature(model, squaredError, params, x, ds[0])],
+    ];
+    const [u] = await opt.update(r.grads, opt.init(params), params, { taps: r.taps, curvatureGram });
     const lossAt = (t: number) => {
       const moved = Object.fromEntries(
         Object.entries(params).map(([k, v]) => [k, v.ref.add(u[k].ref.mul(t))]),
@@ -214,7 +217,7 @@ describe('the Fisher quadratic form', () => {
       );
     },
   );
-  it('fisherCurvature of a linear model with squared error is mean ‖dW x + db‖²', () => {
+  it('fisherCurvature of a linear model with squared error is mean ‖dW x + db‖²', async () => {
     const spec: MlpSpec = { sizes: [4, 3], output: 'identity' };
     const model = mlpModel(spec);
     const params = model.init(3);
@@ -223,7 +226,9 @@ describe('the Fisher quadratic form', () => {
     const jd = np.matmul(x.ref, d['fc0.w'].ref.transpose()).add(d['fc0.b'].ref);
     const want = read(np.mean(np.sum(np.square(jd), -1)))[0];
     const before = [params['fc0.w'].refCount, d['fc0.w'].refCount, x.refCount];
-    expect(Math.abs(fisherCurvature(model, squaredError, params, x, d) - want)).toBeLessThan(1e-4 * want);
+    expect(Math.abs((await fisherCurvature(model, squaredError, params, x, d)) - want)).toBeLessThan(
+      1e-4 * want,
+    );
     // It borrows: no reference is left behind (a leak of the whole model per step, once).
     expect([params['fc0.w'].refCount, d['fc0.w'].refCount, x.refCount]).toEqual(before);
   });

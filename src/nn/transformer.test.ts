@@ -117,7 +117,7 @@ describe('character transformer', () => {
     expect(maxDiff(read(fromTap), read(ours.grads['block1.mlp.fc1.w']))).toBeLessThan(1e-5);
   });
 
-  it('K-FAC with every tap lowers the loss of a fixed batch', () => {
+  it('K-FAC with every tap lowers the loss of a fixed batch', async () => {
     let params = model.init(6);
     const batch = () => [
       ids(7, 8),
@@ -130,7 +130,7 @@ describe('character transformer', () => {
       const [x, t] = batch();
       const r = model.lossAndGrads(params, x, t, softmaxCrossEntropy, { fisher: 'true', key: random.key(s) });
       losses.push(read(r.loss)[0]);
-      const [u, next] = opt.update(r.grads, state, params, { taps: r.taps });
+      const [u, next] = await opt.update(r.grads, state, params, { taps: r.taps });
       state = next;
       params = applyUpdates(params, u);
       disposeTaps(r.taps!);

@@ -19,10 +19,10 @@ import {
 } from './geometry-transforms.js';
 import { type KfacOptions, scaleByKfac } from './kfac.js';
 import { type ShampooOptions, scaleByShampoo } from './shampoo.js';
-import type { GradientTransformation } from './types.js';
+import type { GradientTransformation, SyncGradientTransformation } from './types.js';
 
 /** Plain gradient descent, p ← p − η·g: the identity geometry. */
-export function sgd(lr: number | Schedule): GradientTransformation<unknown[]> {
+export function sgd(lr: number | Schedule): SyncGradientTransformation<unknown[]> {
   return chain(scaleByLearningRate(lr));
 }
 
@@ -30,7 +30,7 @@ export function sgd(lr: number | Schedule): GradientTransformation<unknown[]> {
 export function momentum(
   lr: number | Schedule,
   { decay = 0.9, nesterov = false }: { decay?: number; nesterov?: boolean } = {},
-): GradientTransformation<unknown[]> {
+): SyncGradientTransformation<unknown[]> {
   return chain(traceMomentum({ decay, nesterov }), scaleByLearningRate(lr));
 }
 
@@ -38,7 +38,7 @@ export function momentum(
 export function adam(
   lr: number | Schedule,
   opts: { b1?: number; b2?: number; eps?: number } = {},
-): GradientTransformation<unknown[]> {
+): SyncGradientTransformation<unknown[]> {
   return chain(scaleByAdam(opts), scaleByLearningRate(lr));
 }
 
@@ -46,7 +46,7 @@ export function adam(
 export function adamw(
   lr: number | Schedule,
   { weightDecay = 1e-4, ...opts }: { b1?: number; b2?: number; eps?: number; weightDecay?: number } = {},
-): GradientTransformation<unknown[]> {
+): SyncGradientTransformation<unknown[]> {
   return chain(scaleByAdam(opts), addDecayedWeights(weightDecay), scaleByLearningRate(lr));
 }
 
@@ -58,7 +58,7 @@ export function adamw(
 export function frobenius(
   lr: number | Schedule,
   geometry: (name: string, shape: number[]) => WeightGeometry | null | undefined = () => null,
-): GradientTransformation<unknown[]> {
+): SyncGradientTransformation<unknown[]> {
   return chain(preconditionFrobenius(geometry), scaleByLearningRate(lr));
 }
 
@@ -88,7 +88,7 @@ export function shampoo(lr: number | Schedule, opts: ShampooOptions = {}): Gradi
 export function muon(
   lr: number | Schedule,
   { weightDecay = 0, ...opts }: MuonOptions & { weightDecay?: number } = {},
-): GradientTransformation<unknown[]> {
+): SyncGradientTransformation<unknown[]> {
   return chain(scaleByMuon(opts), addDecayedWeights(weightDecay), scaleByLearningRate(lr));
 }
 

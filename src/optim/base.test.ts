@@ -4,14 +4,19 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { expectArrayClose, read, ready } from '../../test/jax-setup.js';
 import { adam, adamw, momentum, sgd } from './alias.js';
 import { applyUpdates, warmupCosineSchedule } from './base.js';
-import type { GradientTransformation, ParamDict } from './types.js';
+import type { ParamDict, SyncGradientTransformation } from './types.js';
 
 beforeAll(async () => {
   await ready;
 });
 
 /** Two steps with gradients g1, g2 from params p; returns the params after each step. */
-function twoSteps(opt: GradientTransformation<unknown>, p: number[], g1: number[], g2: number[]): number[][] {
+function twoSteps(
+  opt: SyncGradientTransformation<unknown>,
+  p: number[],
+  g1: number[],
+  g2: number[],
+): number[][] {
   let params: ParamDict = { w: np.array(p) };
   let state = opt.init(params);
   const out: number[][] = [];

@@ -4,20 +4,41 @@
  * Hand-computed single steps are in base.test.ts.
  */
 import { numpy as np } from '@jax-js/jax';
-import type { GradientTransformation, ParamDict, UpdateContext } from './types.js';
+import type {
+  GradientTransformation,
+  ParamDict,
+  SyncGradientTransformation,
+  UpdateContext,
+  UpdateResult,
+} from './types.js';
 
-/** Runs transformations in order, each seeing the previous one's updates; state is a tuple. */
+/**
+ * Runs transformations in order, each seeing the previous one's updates; state is a tuple. The chain
+ * stays synchronous while its stages are: from the first stage that returns a promise on, the rest
+ * run after it resolves and the chain returns a promise.
+ */
+export function chain(...ts: SyncGradientTransformation<unknown>[]): SyncGradientTransformation<unknown[]>;
+export function chain(...ts: GradientTransformation<unknown>[]): GradientTransformation<unknown[]>;
 export function chain(...ts: GradientTransformation<unknown>[]): GradientTransformation<unknown[]> {
   return {
     init: (params) => ts.map((t) => t.init(params)),
-    update(grads, state, params, ctx) {
-      let u = grads;
-      const next = ts.map((t, i) => {
-        const [v, s] = t.update(u, state[i], params, ctx);
-        u = v;
-        return s;
-      });
-      return [u, next];
+    update(grads, state, params, ctx): UpdateResult<unknown[]> {
+      const next: unknown[] = [];
+      const run = (from: number, u: ParamDict): UpdateResult<unknown[]> => {
+        for (let i = from; i < ts.length; i++) {
+          const r = ts[i].update(u, state[i], params, ctx);
+          if (r instanceof Promise) {
+            return r.then(([v, s]) => {
+              next[i] = s;
+              return run(i + 1, v);
+            });
+          }
+          next[i] = r[1];
+          u = r[0];
+        }
+        return [u, next];
+      };
+      return run(0, grads);
     },
   };
 }
@@ -55,7 +76,7 @@ export interface CountState {
 }
 
 /** u ← −lr(t)·u (the sign flip: updates are added to parameters). */
-export function scaleByLearningRate(lr: number | Schedule): GradientTransformation<CountState> {
+export function scaleByLearningRate(lr: number | Schedule): SyncGradientTransformation<CountState> {
   const schedule = typeof lr === 'number' ? constantSchedule(lr) : lr;
   return {
     init: () => ({ count: 0 }),
@@ -78,7 +99,7 @@ export interface TraceMomentumOptions {
 export function traceMomentum({
   decay = 0.9,
   nesterov = false,
-}: TraceMomentumOptions = {}): GradientTransformation<{
+}: TraceMomentumOptions = {}): SyncGradientTransformation<{
   m: ParamDict;
 }> {
   return {
@@ -120,7 +141,7 @@ export function scaleByAdam({
   b1 = 0.9,
   b2 = 0.999,
   eps = 1e-8,
-}: ScaleByAdamOptions = {}): GradientTransformation<AdamState> {
+}: ScaleByAdamOptions = {}): SyncGradientTransformation<AdamState> {
   return {
     init: (params) => ({
       count: 0,
@@ -146,7 +167,7 @@ export function scaleByAdam({
 }
 
 /** u ← u + λ·p (decoupled weight decay when placed before the learning-rate step). */
-export function addDecayedWeights(weightDecay: number): GradientTransformation<null> {
+export function addDecayedWeights(weightDecay: number): SyncGradientTransformation<null> {
   return {
     init: () => null,
     update(grads, state, params) {

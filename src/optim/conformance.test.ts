@@ -135,9 +135,9 @@ function contextAt(t: number, params: ParamDict, scale: number): UpdateContext {
   return {
     taps: tapsAt(t, scale),
     curvature: (d: ParamDict) => scale * fisherInner(d, d),
-    curvatureGram: (ds: ParamDict[]) => ds.map((d) => ds.map((e) => scale * fisherInner(d, e))),
+    curvatureGram: async (ds: ParamDict[]) => ds.map((d) => ds.map((e) => scale * fisherInner(d, e))),
     loss: lossOf(params),
-    lossAt: (step: ParamDict) => {
+    lossAt: async (step: ParamDict) => {
       const moved: ParamDict = {};
       for (const k of Object.keys(params))
         moved[k] = k in step ? params[k].ref.add(step[k].ref) : params[k].ref;
@@ -152,22 +152,22 @@ const build = (name: string, params: ParamDict, lr = lrOf(name)) =>
   buildOptimizer(name, lr, params, [], {}).opt as GradientTransformation<unknown>;
 
 /** One update with step t's context for the objective scale·L (consumes grads and state, borrows params). */
-function update(
+async function update(
   opt: GradientTransformation<unknown>,
   grads: ParamDict,
   state: unknown,
   params: ParamDict,
   t: number,
   scale = 1,
-): [ParamDict, unknown] {
+): Promise<[ParamDict, unknown]> {
   const ctx = contextAt(t, params, scale);
-  const out = opt.update(grads, state, params, ctx);
+  const out = await opt.update(grads, state, params, ctx);
   disposeTree(ctx.taps);
   return out;
 }
 
 /** Runs `steps` steps of gradient descent on the problem, returning params, state and losses. */
-function train(name: string, steps: number, lr?: number) {
+async function train(name: string, steps: number, lr?: number) {
   let params = initialParams();
   const opt = build(name, params, lr);
   let state = opt.init(params);
@@ -175,7 +175,7 @@ function train(name: string, steps: number, lr?: number) {
   for (let t = 0; t < steps; t++) {
     const { loss, grads } = lossAndGrads(params);
     losses.push(loss);
-    const [u, s] = update(opt, grads, state, params, t);
+    const [u, s] = await update(opt, grads, state, params, t);
     state = s;
     params = applyUpdates(params, u);
   }
@@ -266,8 +266,8 @@ function conform(name: string, property: string): typeof it | typeof it.fails {
 }
 
 describe.each(OPTIMIZERS.map((name) => [name]))('%s', (name) => {
-  conform(name, 'descent')('decreases a convex quadratic over 20 steps', () => {
-    const { losses, params, state } = train(name, 20);
+  conform(name, 'descent')('decreases a convex quadratic over 20 steps', async () => {
+    const { losses, params, state } = await train(name, 20);
     const [first, last] = [losses[0], losses[losses.length - 1]];
     expect(losses.every(Number.isFinite), `losses ${losses.map((l) => l.toPrecision(3))}`).toBe(true);
     expect(last, `loss ${first.toPrecision(4)} → ${last.toPrecision(4)}`).toBeLessThan(0.5 * first);
@@ -277,20 +277,20 @@ describe.each(OPTIMIZERS.map((name) => [name]))('%s', (name) => {
 
   conform(name, 'checkpoint')(
     'round-trips its state through a checkpoint: the next updates are bit-identical',
-    () => {
-      const { params, state, opt } = train(name, 3);
+    async () => {
+      const { params, state, opt } = await train(name, 3);
       const dir = mkdtempSync(join(tmpdir(), 'riesz-conformance-'));
       try {
         const file = join(dir, 'ckpt.safetensors');
-        saveCheckpoint(file, { params, state, step: 3, run: { optimizer: name } });
+        await saveCheckpoint(file, { params, state, step: 3, run: { optimizer: name } });
         const back = loadCheckpoint(file);
         expect(bits(back.params)).toEqual(bits(params));
         let [pa, sa] = [params, state];
         let [pb, sb] = [back.params, back.state];
         // Two steps from each: the second one also checks the state the first one produced.
         for (let t = 3; t < 5; t++) {
-          const [ua, na] = update(opt, lossAndGrads(pa).grads, sa, pa, t);
-          const [ub, nb] = update(opt, lossAndGrads(pb).grads, sb, pb, t);
+          const [ua, na] = await update(opt, lossAndGrads(pa).grads, sa, pa, t);
+          const [ub, nb] = await update(opt, lossAndGrads(pb).grads, sb, pb, t);
           expect(bits(ub), `update at step ${t}`).toEqual(bits(ua));
           [sa, sb] = [na, nb];
           pa = applyUpdates(pa, ua);
@@ -310,7 +310,7 @@ describe.each(OPTIMIZERS.map((name) => [name]))('%s', (name) => {
     { label: 'zero', scale: 0, at: 2 },
   ]) {
     const property = scale === 0 ? 'zero gradients' : 'huge gradients';
-    conform(name, property)(`stays finite on ${label} gradients at step ${at}`, () => {
+    conform(name, property)(`stays finite on ${label} gradients at step ${at}`, async () => {
       // One extreme step among ordinary ones, through step 11 so that K-FAC's inverses are refreshed
       // after it (every 10 steps); gradients and the taps' g are scaled alike, as a scaled loss does.
       // Updates are not applied: the property is about the update, not about the trajectory.
@@ -323,7 +323,7 @@ describe.each(OPTIMIZERS.map((name) => [name]))('%s', (name) => {
         const g = extreme
           ? Object.fromEntries(Object.entries(grads).map(([k, v]) => [k, v.mul(scale)]))
           : grads;
-        const [u, s] = update(opt, g, state, params, t, extreme ? scale : 1);
+        const [u, s] = await update(opt, g, state, params, t, extreme ? scale : 1);
         state = s;
         expect(allFinite(u), `update at step ${t} (${extreme ? 'extreme' : 'ordinary'})`).toBe(true);
         disposeTree(u);
@@ -332,20 +332,20 @@ describe.each(OPTIMIZERS.map((name) => [name]))('%s', (name) => {
     });
   }
 
-  conform(name, 'no leaks')('leaks no device arrays over 12 updates', () => {
+  conform(name, 'no leaks')('leaks no device arrays over 12 updates', async () => {
     let params = initialParams();
     const opt = build(name, params);
     let state = opt.init(params);
-    const step = (t: number) => {
-      const [u, s] = update(opt, lossAndGrads(params).grads, state, params, t);
+    const step = async (t: number) => {
+      const [u, s] = await update(opt, lossAndGrads(params).grads, state, params, t);
       state = s;
       params = applyUpdates(params, u);
       for (const x of Object.values(params)) read(x); // realise lazy arrays before counting
     };
-    step(0);
-    step(1);
+    await step(0);
+    await step(1);
     const before = live.size;
-    for (let t = 2; t < 14; t++) step(t);
+    for (let t = 2; t < 14; t++) await step(t);
     expect(live.size, `live buffers before ${before}, after ${live.size}`).toBe(before);
     disposeTree([params, state]);
   });
@@ -364,14 +364,14 @@ describe('the live-buffer count', () => {
 // ── Identity cases ───────────────────────────────────────────────────────────────────────────────
 
 describe('identity geometries equal their base optimizer', () => {
-  it('frobenius-identity ≡ sgd, bit for bit, over 5 steps', () => {
-    const run = (name: string) => {
-      const { params, state } = train(name, 5, 0.1);
+  it('frobenius-identity ≡ sgd, bit for bit, over 5 steps', async () => {
+    const run = async (name: string) => {
+      const { params, state } = await train(name, 5, 0.1);
       const out = bits(params);
       disposeTree([params, state]);
       return out;
     };
-    expect(run('frobenius-identity')).toEqual(run('sgd'));
+    expect(await run('frobenius-identity')).toEqual(await run('sgd'));
   });
 
   // Taps with Ā = aᵀa/B = I and Γ = gᵀg/B = I exactly (B = 4 rows: a = 2·I₄, g = 2·[I₃; 0]).
@@ -382,28 +382,33 @@ describe('identity geometries equal their base optimizer', () => {
     },
   });
   const G = randomNormal(new Rng(31), OUT, IN);
-  const firstUpdate = (name: string) => {
+  const firstUpdate = async (name: string) => {
     const params = { 'fc.w': np.array(toNested(problem.W0) as number[][]) };
     const opt = build(name, params, 0.1);
     const taps = identityTaps();
-    const [u, s] = opt.update({ 'fc.w': np.array(toNested(G) as number[][]) }, opt.init(params), params, {
-      taps,
-    });
+    const [u, s] = await opt.update(
+      { 'fc.w': np.array(toNested(G) as number[][]) },
+      opt.init(params),
+      params,
+      {
+        taps,
+      },
+    );
     const out: Matrix = { rows: OUT, cols: IN, re: Float64Array.from(read(u['fc.w'])), im: null };
     disposeTree([params, taps, u, s]);
     return out;
   };
 
-  it('K-FAC with identity factors is scaled SGD: u = −c·G with c > 0', () => {
-    const u = firstUpdate('kfac');
+  it('K-FAC with identity factors is scaled SGD: u = −c·G with c > 0', async () => {
+    const u = await firstUpdate('kfac');
     const c = -u.re[0] / G.re[0];
     expect(c).toBeGreaterThan(0);
     expect(c).toBeLessThanOrEqual(0.1); // damping only shrinks the step below lr
     for (let k = 0; k < G.re.length; k++) expect(Math.abs(u.re[k] + c * G.re[k])).toBeLessThan(1e-6);
   });
 
-  it("Muon in K-FAC's metrics with identity factors is Muon's direction: G's singular vectors, σ in a Newton–Schulz band", () => {
-    const u = firstUpdate('muon-kfac');
+  it("Muon in K-FAC's metrics with identity factors is Muon's direction: G's singular vectors, σ in a Newton–Schulz band", async () => {
+    const u = await firstUpdate('muon-kfac');
     // Newton–Schulz is a polynomial in the singular values, so the polar factor is G's.
     expect(maxAbsDiff(polar(u), polar({ ...G, re: G.re.map((v) => -v) }))).toBeLessThan(1e-4);
     const s = singularValues(u);

@@ -11,7 +11,7 @@ import {
 } from '../linalg/matfun.js';
 import { mapDict } from './base.js';
 import { type PolarCoefficients, polarNewtonSchulz } from './matrix-functions.js';
-import type { GradientTransformation, ParamDict, Tensor } from './types.js';
+import type { ParamDict, SyncGradientTransformation, Tensor } from './types.js';
 
 /** Gram matrices of one weight's domain (V, in×in) and codomain (W, out×out); omitted = identity. */
 export interface WeightGeometry {
@@ -26,7 +26,7 @@ export interface WeightGeometry {
  */
 export function preconditionFrobenius(
   geometry: (name: string, shape: number[]) => WeightGeometry | null | undefined,
-): GradientTransformation<null> {
+): SyncGradientTransformation<null> {
   return {
     init: () => null,
     update(grads, state) {
@@ -72,7 +72,7 @@ export function scaleByMuon({
   polar = 'polar-express',
   steps,
   coefficients,
-}: MuonOptions = {}): GradientTransformation<{ m: ParamDict }> {
+}: MuonOptions = {}): SyncGradientTransformation<{ m: ParamDict }> {
   // Resolved once, so that an unknown schedule name fails when the optimizer is built.
   const schedule = resolveSchedule(coefficients ?? polar);
   return {
@@ -110,7 +110,7 @@ export interface PionOptions {
  * kept); each rotation decreases the loss to first order by η‖Ω‖²/2. Emits the update Q_L A Q_R − A,
  * already scaled: do not chain a learning-rate step after it.
  */
-export function pion({ lr, side = 'both' }: PionOptions): GradientTransformation<null> {
+export function pion({ lr, side = 'both' }: PionOptions): SyncGradientTransformation<null> {
   const cayley = (Omega: Tensor): Tensor => {
     const n = Omega.shape[0];
     const half = Omega.mul(lr / 2);

@@ -32,15 +32,15 @@ const fromJax = (x: np.Array): Matrix => {
   return { rows: r, cols: c, re: Float64Array.from(read(x)), im: null };
 };
 
-function run(
+async function run(
   opt: GradientTransformation<unknown>,
   params: ParamDict,
   grads: ParamDict[],
   ctx = {},
-): ParamDict {
+): Promise<ParamDict> {
   let state = opt.init(params);
   for (const g of grads) {
-    const [u, s] = opt.update(g, state, params, ctx);
+    const [u, s] = await opt.update(g, state, params, ctx);
     state = s;
     params = applyUpdates(params, u);
   }
@@ -48,23 +48,23 @@ function run(
 }
 
 describe('Frobenius-type preconditioning (MATH.md §6)', () => {
-  it('with V = W = I is SGD bit for bit', () => {
+  it('with V = W = I is SGD bit for bit', async () => {
     const rng = new Rng(1);
     const p0 = toNested(randomNormal(rng, 3, 4)) as number[][];
     const gs = [0, 1, 2].map(() => toNested(randomNormal(rng, 3, 4)) as number[][]);
-    const a = run(
+    const a = await run(
       frobenius(0.1),
       { w: np.array(p0) },
       gs.map((g) => ({ w: np.array(g) })),
     );
-    const b = run(
+    const b = await run(
       sgd(0.1),
       { w: np.array(p0) },
       gs.map((g) => ({ w: np.array(g) })),
     );
     expect(read(a.w)).toEqual(read(b.w));
   });
-  it('is the Riesz gradient W⁻¹GV (MATH.md §12.12)', () => {
+  it('is the Riesz gradient W⁻¹GV (MATH.md §12.12)', async () => {
     const opt = frobenius(1, () => ({
       domain: np.array([
         [0.5, 0],
@@ -75,7 +75,7 @@ describe('Frobenius-type preconditioning (MATH.md §6)', () => {
         [0, 2],
       ]),
     }));
-    const p = run(opt, { w: np.zeros([2, 2]) }, [
+    const p = await run(opt, { w: np.zeros([2, 2]) }, [
       {
         w: np.array([
           [1, 2],
@@ -88,7 +88,7 @@ describe('Frobenius-type preconditioning (MATH.md §6)', () => {
 });
 
 describe('matmul-only matrix functions', () => {
-  it('cubic Newton–Schulz gives orthonormal columns equal to the polar factor', () => {
+  it('cubic Newton–Schulz gives orthonormal columns equal to the polar factor', async () => {
     const G = randomNormal(new Rng(3), 6, 4);
     const X = fromJax(polarNewtonSchulz(toJax(G), 40, POLAR_CUBIC));
     const XtX = matmul(conjTranspose(X), X);
@@ -97,9 +97,9 @@ describe('matmul-only matrix functions', () => {
     const P = polar(G);
     for (let k = 0; k < P.re.length; k++) expect(Math.abs(X.re[k] - P.re[k])).toBeLessThan(1e-4);
   });
-  it('coupled Newton inverse 4th root of diag(16, 81) is diag(1/2, 1/3) (MATH.md §12.15)', () => {
+  it('coupled Newton inverse 4th root of diag(16, 81) is diag(1/2, 1/3) (MATH.md §12.15)', async () => {
     expectArrayClose(
-      inverseRootNewton(
+      await inverseRootNewton(
         np.array([
           [16, 0],
           [0, 81],
@@ -110,36 +110,36 @@ describe('matmul-only matrix functions', () => {
       1e-5,
     );
   });
-  it('Newton–Schulz inverse matches the exact inverse, cold and warm started', () => {
+  it('Newton–Schulz inverse matches the exact inverse, cold and warm started', async () => {
     const A = np.array([
       [4, 1, 0],
       [1, 3, 1],
       [0, 1, 2],
     ]);
     const exact = read(np.linalg.inv(A.ref));
-    const cold = inverseNewtonSchulz(A.ref);
+    const cold = await inverseNewtonSchulz(A.ref);
     expectArrayClose(cold.ref, exact, 1e-4);
-    expectArrayClose(inverseNewtonSchulz(A, { start: cold }), exact, 1e-4);
+    expectArrayClose(await inverseNewtonSchulz(A, { start: cold }), exact, 1e-4);
   });
 });
 
 describe('Muon and Pion (MATH.md §8, §9)', () => {
-  it("Muon's direction has singular values in Newton–Schulz's band, scaled by √max(1, rows/cols)", () => {
+  it("Muon's direction has singular values in Newton–Schulz's band, scaled by √max(1, rows/cols)", async () => {
     const G = randomNormal(new Rng(4), 8, 4);
     const t = scaleByMuon({ beta: 0 });
-    const [u] = t.update({ w: toJax(G) }, t.init({ w: np.zeros([8, 4]) }));
+    const [u] = await t.update({ w: toJax(G) }, t.init({ w: np.zeros([8, 4]) }));
     const s = singularValues(fromJax(u.w));
     for (const v of s) {
       expect(v / Math.SQRT2).toBeGreaterThan(0.6);
       expect(v / Math.SQRT2).toBeLessThan(1.25);
     }
   });
-  it('Pion keeps every singular value and descends to first order', () => {
+  it('Pion keeps every singular value and descends to first order', async () => {
     const rng = new Rng(5);
     const A = randomNormal(rng, 5, 3);
     const G = randomNormal(rng, 5, 3);
     const t = pion({ lr: 0.05 });
-    const [u] = t.update({ w: toJax(G) }, t.init({}), { w: toJax(A) });
+    const [u] = await t.update({ w: toJax(G) }, t.init({}), { w: toJax(A) });
     const next = fromJax(np.array(toNested(A) as number[][]).add(u.w.ref));
     const s0 = singularValues(A);
     const s1 = singularValues(next);
@@ -151,7 +151,7 @@ describe('Muon and Pion (MATH.md §8, §9)', () => {
 });
 
 describe('Shampoo (MATH.md §8)', () => {
-  it('with a single step of statistics is the polar factor U Qᵀ', () => {
+  it('with a single step of statistics is the polar factor U Qᵀ', async () => {
     const rng = new Rng(6);
     // A well-conditioned G = P diag(1, 1.5, 2) Qᵀ.
     const U = polar(randomNormal(rng, 3, 3));
@@ -168,7 +168,7 @@ describe('Shampoo (MATH.md §8)', () => {
       conjTranspose(Q),
     );
     const t = scaleByShampoo({ graft: false, eps: 1e-7 });
-    const [u] = t.update({ w: toJax(G) }, t.init({ w: np.zeros([3, 3]) }));
+    const [u] = await t.update({ w: toJax(G) }, t.init({ w: np.zeros([3, 3]) }));
     const P = polar(G);
     const got = read(u.w);
     for (let k = 0; k < got.length; k++) expect(Math.abs(got[k] - P.re[k])).toBeLessThan(2e-3);
@@ -176,7 +176,7 @@ describe('Shampoo (MATH.md §8)', () => {
 });
 
 describe('K-FAC (MATH.md §7)', () => {
-  it('factored damping splits λ by π (MATH.md §12.12)', () => {
+  it('factored damping splits λ by π (MATH.md §12.12)', async () => {
     const d = factoredDamping(6, 2, 6, 3, 0.04);
     expect(d.pi).toBeCloseTo(Math.sqrt(1.5), 12);
     expect(d.inputShift).toBeCloseTo(0.244948974, 8);
@@ -184,7 +184,7 @@ describe('K-FAC (MATH.md §7)', () => {
   });
   it.each(['host', 'exact', 'newton-schulz'] as const)(
     'one step with η = 1 on linear least squares lands on the minimiser (Γ = I, V = C⁻¹; %s inverses)',
-    (inverse) => {
+    async (inverse) => {
       // Inputs with E[xxᵀ] = diag(0.5, 5000) (condition number 10⁴) and output-gradient taps with E[ggᵀ] = I.
       const X = [
         [1, 0],
@@ -211,13 +211,13 @@ describe('K-FAC (MATH.md §7)', () => {
       const C = [0.5, 5000];
       const G = A.map((row, i) => row.map((v, j) => (v - Astar[i][j]) * C[j]));
       const opt = kfac(1, { damping: 1e-14, inverse });
-      const p = run(opt, { 'fc.w': np.array(A) }, [{ 'fc.w': np.array(G) }], {
+      const p = await run(opt, { 'fc.w': np.array(A) }, [{ 'fc.w': np.array(G) }], {
         taps: { 'fc.w': { a: np.array(X), g: np.array(gTap) } },
       });
       expectArrayClose(p['fc.w'], Astar.flat(), 1e-4);
     },
   );
-  it('folds the bias into the input factor: U = (Γ+…)⁻¹ [G g_b] (Ā+…)⁻¹, as in f64', () => {
+  it('folds the bias into the input factor: U = (Γ+…)⁻¹ [G g_b] (Ā+…)⁻¹, as in f64', async () => {
     const rng = new Rng(8);
     const a = randomNormal(rng, 16, 3);
     const g = randomNormal(rng, 16, 2);
@@ -225,7 +225,7 @@ describe('K-FAC (MATH.md §7)', () => {
     const gb = randomNormal(rng, 2, 1);
     const lam = 0.01;
     const t = scaleByKfac({ damping: lam, inverse: 'exact' });
-    const [u] = t.update(
+    const [u] = await t.update(
       { 'fc.w': toJax(Gw), 'fc.b': np.array(Array.from(gb.re)) },
       t.init({}),
       {},
@@ -259,7 +259,7 @@ describe('K-FAC (MATH.md §7)', () => {
       expect(Math.abs(b[i] - U.re[i * 4 + 3])).toBeLessThan(1e-3 * (1 + Math.abs(U.re[i * 4 + 3])));
     }
   });
-  it('KL clip rescales the step so that lr²·ν²·⟨u, G⟩ = max', () => {
+  it('KL clip rescales the step so that lr²·ν²·⟨u, G⟩ = max', async () => {
     const mk = () => ({
       a: np.array([
         [1, 0],
@@ -276,24 +276,24 @@ describe('K-FAC (MATH.md §7)', () => {
       [3, -1],
       [2, 5],
     ];
-    const step = (klClip?: number) => {
+    const step = async (klClip?: number) => {
       const opt = kfac(0.5, { damping: 1e-3, inverse: 'exact', klClip, biasOf: () => undefined });
-      const [u] = opt.update({ 'fc.w': np.array(G) }, opt.init({}), {}, { taps: { 'fc.w': mk() } });
+      const [u] = await opt.update({ 'fc.w': np.array(G) }, opt.init({}), {}, { taps: { 'fc.w': mk() } });
       return read(u['fc.w']);
     };
-    const free = step();
-    const clipped = step(1e-3);
+    const free = await step();
+    const clipped = await step(1e-3);
     // free = −lr·U, so ⟨U, G⟩ = −⟨free, G⟩/lr and ν = √(max / (lr²⟨U, G⟩)).
     const uG = -free.reduce((acc, v, k) => acc + v * G.flat()[k], 0) / 0.5;
     const nu = Math.sqrt(1e-3 / (0.25 * uG));
     expect(nu).toBeLessThan(1);
     for (let k = 0; k < 4; k++) expect(Math.abs(clipped[k] - nu * free[k])).toBeLessThan(1e-5);
-    const loose = step(1e6);
+    const loose = await step(1e6);
     for (let k = 0; k < 4; k++) expect(Math.abs(loose[k] - free[k])).toBeLessThan(1e-6);
   });
-  it('weights without taps pass through unchanged', () => {
+  it('weights without taps pass through unchanged', async () => {
     const t = scaleByKfac();
-    const [u] = t.update({ 'emb.w': np.array([[1, 2]]) }, t.init({}));
+    const [u] = await t.update({ 'emb.w': np.array([[1, 2]]) }, t.init({}));
     expectArrayClose(u['emb.w'], [1, 2], 0);
   });
 });

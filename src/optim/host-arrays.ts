@@ -3,10 +3,10 @@ import { numpy as np } from '@jax-js/jax';
 import type { Matrix } from '../linalg/matrix.js';
 import type { Tensor } from './types.js';
 
-/** A 2-D jax-js array as an f64 host matrix (consumes it). */
-export function toHost(x: Tensor): Matrix {
+/** A 2-D jax-js array as an f64 host matrix (consumes it; an asynchronous read, as WebGPU needs). */
+export async function toHost(x: Tensor): Promise<Matrix> {
   const [rows, cols] = x.shape;
-  return { rows, cols, re: Float64Array.from(x.dataSync() as Float32Array), im: null };
+  return { rows, cols, re: Float64Array.from((await x.data()) as Float32Array), im: null };
 }
 
 /** An f64 host matrix as a float32 jax-js array. */

@@ -5,8 +5,10 @@ import { read, ready } from '../../test/jax-setup.js';
 import { matmul } from '../linalg/gemm.js';
 import { type Matrix, zeros } from '../linalg/matrix.js';
 import { Rng, randomNormal } from '../linalg/random.js';
+import { disposeTree } from './base.js';
 import {
   dampedInverseByCholesky,
+  deviceKronecker,
   factoredDamping,
   hostKronecker,
   type KroneckerLayout,
@@ -69,11 +71,11 @@ function tapOf(B: number, inDim: number, outDim: number, seed: number) {
 describe('host Kronecker block', () => {
   const layout: KroneckerLayout = { weight: 'w', bias: 'b', kind: 'dense', shape: [3, 5] };
 
-  it('statistics: Ā = E[ã ãᵀ] with the bias column of ones, Γ = E[g gᵀ]', () => {
+  it('statistics: Ā = E[ã ãᵀ] with the bias column of ones, Γ = E[g gᵀ]', async () => {
     const tap = tapOf(7, 5, 3, 1);
     const a = read(tap.a);
     const g = read(tap.g);
-    const s = hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
+    const s = await hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
     const aug = (r: number, j: number) => (j === 5 ? 1 : a[r * 5 + j]);
     for (const [i, j] of [
       [0, 0],
@@ -92,25 +94,25 @@ describe('host Kronecker block', () => {
     tap.g.dispose();
   });
 
-  it('the debiased average of a constant statistic is that statistic', () => {
+  it('the debiased average of a constant statistic is that statistic', async () => {
     const tap = tapOf(9, 5, 3, 2);
-    let s = hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
+    let s = await hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
     const first = Float64Array.from(s.A.re);
     for (let k = 0; k < 4; k++)
-      s = hostKronecker.accumulate(s, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
+      s = await hostKronecker.accumulate(s, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
     expect(maxRelDiff(s.A.re, first)).toBeLessThan(1e-12);
     tap.a.dispose();
     tap.g.dispose();
   });
 
   for (const inverse of ['eigh', 'cholesky'] as const) {
-    it(`${inverse}: damped inverses equal direct inverses of Ā + πγI and Γ + γ/πI, also after λ changes`, () => {
+    it(`${inverse}: damped inverses equal direct inverses of Ā + πγI and Γ + γ/πI, also after λ changes`, async () => {
       const tap = tapOf(20, 5, 3, 3);
       const settings = { inverse, step: 'natural' as const, polarSteps: 5 };
-      let s = hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
-      s = hostKronecker.refresh(s, 'w', settings, 0.3);
+      let s = await hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
+      s = await hostKronecker.refresh(s, 'w', settings, 0.3);
       for (const damping of [0.3, 2, 1e-3]) {
-        s = hostKronecker.damp(s, 'w', settings, damping);
+        s = await hostKronecker.damp(s, 'w', settings, damping);
         const trA = Array.from({ length: 6 }, (_, i) => s.A.re[i * 7]).reduce((x, y) => x + y);
         const trG = Array.from({ length: 3 }, (_, i) => s.G.re[i * 4]).reduce((x, y) => x + y);
         const { inputShift, outputShift } = factoredDamping(trA, 6, trG, 3, damping);
@@ -125,11 +127,11 @@ describe('host Kronecker block', () => {
   }
   const inverse_ = inverse;
 
-  it('preconditioning gives Γd⁻¹ [G | g_b] Ād⁻¹ split into weight and bias (f32 products)', () => {
+  it('preconditioning gives Γd⁻¹ [G | g_b] Ād⁻¹ split into weight and bias (f32 products)', async () => {
     const tap = tapOf(20, 5, 3, 4);
     const settings = { inverse: 'eigh' as const, step: 'natural' as const, polarSteps: 5 };
-    let s = hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
-    s = hostKronecker.refresh(s, 'w', settings, 0.1);
+    let s = await hostKronecker.accumulate(undefined, layout, { a: tap.a.ref, g: tap.g.ref }, weight);
+    s = await hostKronecker.refresh(s, 'w', settings, 0.1);
     const rng = new Rng(5);
     const Gw = randomNormal(rng, 3, 5);
     const gb = randomNormal(rng, 3, 1);
@@ -137,7 +139,7 @@ describe('host Kronecker block', () => {
       w: np.array(Float32Array.from(Gw.re)).reshape([3, 5]),
       b: np.array(Float32Array.from(gb.re)),
     };
-    const u = hostKronecker.precondition(s, layout, grads, settings);
+    const u = await hostKronecker.precondition(s, layout, grads, settings);
     const Gm = zeros(3, 6);
     for (let i = 0; i < 3; i++) {
       for (let j = 0; j < 5; j++) Gm.re[i * 6 + j] = Gw.re[i * 5 + j];
@@ -156,7 +158,7 @@ describe('host Kronecker block', () => {
     tap.g.dispose();
   });
 
-  it('a factor that rounding left slightly indefinite falls back to its eigendecomposition, once per factor', () => {
+  it('a factor that rounding left slightly indefinite falls back to its eigendecomposition, once per factor', async () => {
     // Eigenvalues 2.001 and −0.001: the shift 5e-4 does not make it PD, so Cholesky breaks.
     const F = { rows: 2, cols: 2, re: Float64Array.of(1, 1.001, 1.001, 1), im: null };
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
@@ -171,5 +173,50 @@ describe('host Kronecker block', () => {
     const [a, b] = [1 / (2.001 + 5e-4), 1 / 5e-4];
     const want = [(a + b) / 2, (a - b) / 2, (a - b) / 2, (a + b) / 2];
     for (let k = 0; k < 4; k++) expect(Math.abs(inv.re[k] - want[k]) / Math.abs(want[k])).toBeLessThan(1e-5);
+  });
+});
+
+describe('device inverses (the WebGPU path) and their f32 safeguard', () => {
+  const denseLayout: KroneckerLayout = { weight: 'w', kind: 'dense', shape: [3, 4] };
+  const settings = { inverse: 'newton-schulz' as const, step: 'natural' as const, polarSteps: 5 };
+
+  it('newton-schulz: the damped inverses of a well-conditioned block, to f32 accuracy', async () => {
+    const a = random.normal(random.key(1), [32, 4]);
+    const g = random.normal(random.key(2), [32, 3]);
+    let s = deviceKronecker.accumulate(undefined, denseLayout, { a, g }, weight);
+    s = await deviceKronecker.refresh(s, 'w', settings, 0.1);
+    const A = { rows: 4, cols: 4, re: Float64Array.from(read(s.A)), im: null };
+    const trG = read(np.trace(s.G.ref))[0];
+    const trA = read(np.trace(s.A.ref))[0];
+    const { inputShift } = factoredDamping(trA, 4, trG, 3, 0.1);
+    expect(maxRelDiff(Float64Array.from(read(s.Ainv!)), inverse(plusShift(A, inputShift)).re)).toBeLessThan(
+      1e-3,
+    );
+    disposeTree([s.A, s.G, s.Ainv, s.Ginv]);
+  });
+
+  it('falls back to the f64 host factorisation when the f32 inverse is poor, and says so', async () => {
+    // Ā = [[1, 1], [1, 1]] exactly singular and a shift below f32's resolution of its diagonal: on the
+    // device M = Ā + shift·I is singular, its inverse not finite; in f64 the shift is kept.
+    const a = np.array([
+      [1, 1],
+      [1, 1],
+    ]);
+    const g = np.array([[1], [1]]);
+    const layout: KroneckerLayout = { weight: 'v', kind: 'dense', shape: [1, 2] };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    let s = deviceKronecker.accumulate(undefined, layout, { a, g }, weight);
+    s = await deviceKronecker.refresh(s, 'v', settings, 1e-20);
+    expect(warn.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(
+      /K-FAC layer v: damped input factor Ā: the f32 device inverse failed .* using the f64 host factorisation instead/,
+    );
+    warn.mockRestore();
+    // The f64 inverse of Ā + shift·I: its entries are ±1/(2·shift) + 1/(2·(2 + shift)) ~ 1e9.
+    const { inputShift } = factoredDamping(2, 2, 1, 1, 1e-20);
+    const want = inverse(
+      plusShift({ rows: 2, cols: 2, re: Float64Array.from([1, 1, 1, 1]), im: null }, inputShift),
+    );
+    expect(maxRelDiff(Float64Array.from(read(s.Ainv!)), want.re)).toBeLessThan(1e-4);
+    disposeTree([s.A, s.G, s.Ainv, s.Ginv]);
   });
 });

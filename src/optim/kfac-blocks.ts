@@ -14,6 +14,7 @@
  * A layout maps a stored parameter to the out×in matrix the block sees, and back.
  */
 import { numpy as np } from '@jax-js/jax';
+import { readF32, readScalars } from '../backend/read.js';
 import { cholesky } from '../linalg/cholesky.js';
 import { eigh } from '../linalg/eigh.js';
 import { matmul } from '../linalg/gemm.js';
@@ -118,10 +119,6 @@ function f32(M: Matrix): Float32Array {
   return c;
 }
 
-function readF32(x: Tensor): Float32Array {
-  return x.dataSync() as Float32Array;
-}
-
 /** (scale)·XᵀX in f64 for X rows×cols in f32 (one f32 product). */
 function gramF32(X: Float32Array, rows: number, cols: number, scale: number): Matrix {
   const P = sgemm(cols, cols, rows, X, X, true);
@@ -131,9 +128,12 @@ function gramF32(X: Float32Array, rows: number, cols: number, scale: number): Ma
 }
 
 /** The layer inputs with a column of ones appended when the layer has a bias (consumes a). */
-function augmentedInputs(a: Tensor, withBias: boolean): { data: Float32Array; rows: number; cols: number } {
+async function augmentedInputs(
+  a: Tensor,
+  withBias: boolean,
+): Promise<{ data: Float32Array; rows: number; cols: number }> {
   const [rows, cols] = a.shape;
-  const raw = readF32(a);
+  const raw = await readF32(a);
   if (!withBias) return { data: raw, rows, cols };
   const data = new Float32Array(rows * (cols + 1));
   for (let r = 0; r < rows; r++) {
@@ -144,11 +144,11 @@ function augmentedInputs(a: Tensor, withBias: boolean): { data: Float32Array; ro
 }
 
 /** This step's Ā and Γ from the tap's arrays (consumes them). */
-function factorsFromTap(tap: CurvatureTap, withBias: boolean): { A: Matrix; G: Matrix } {
-  const a = augmentedInputs(tap.a, withBias);
+async function factorsFromTap(tap: CurvatureTap, withBias: boolean): Promise<{ A: Matrix; G: Matrix }> {
   const [rowsG, dimG] = tap.g.shape;
+  const [a, g] = await Promise.all([augmentedInputs(tap.a, withBias), readF32(tap.g)]);
   const A = gramF32(a.data, a.rows, a.cols, (tap.positions ?? 1) / a.rows);
-  const G = gramF32(readF32(tap.g), rowsG, dimG, 1 / rowsG);
+  const G = gramF32(g, rowsG, dimG, 1 / rowsG);
   return { A, G };
 }
 
@@ -258,15 +258,15 @@ export const dampedInverseByCholesky = choleskyInverse;
 
 export const hostKronecker = {
   /** Folds this step's statistics into the averages with weight ε on the old ones (consumes tap). */
-  accumulate(
+  async accumulate(
     prev: HostKroneckerState | undefined,
     layout: KroneckerLayout,
     tap: CurvatureTap,
     decay: (updates: number) => number,
-  ): HostKroneckerState {
+  ): Promise<HostKroneckerState> {
     const { A, G } = tap.sums
       ? factorsFromSums(tap, layout.bias !== undefined)
-      : factorsFromTap(tap, layout.bias !== undefined);
+      : await factorsFromTap(tap, layout.bias !== undefined);
     const updates = (prev?.updates ?? 0) + 1;
     if (prev) {
       const e = decay(updates);
@@ -309,15 +309,15 @@ export const hostKronecker = {
   },
 
   /** The preconditioned gradient of the block's parameters (consumes their gradients). */
-  precondition(
+  async precondition(
     s: HostKroneckerState,
     layout: KroneckerLayout,
     grads: ParamDict,
     settings: BlockSettings,
-  ): ParamDict {
+  ): Promise<ParamDict> {
     const Gm = gradientMatrix(layout, grads);
     const [out, cols] = Gm.shape;
-    const g = readF32(Gm);
+    const g = await readF32(Gm);
     let U: Float32Array;
     if (settings.step === 'natural') {
       U = sgemm(out, cols, cols, sgemm(out, cols, out, f32(s.Ginv!), g), f32(s.Ainv!));
@@ -347,13 +347,66 @@ export interface DeviceKroneckerState {
   damping: number;
 }
 
-function scalar(x: Tensor): number {
-  return (x.dataSync() as Float32Array)[0];
+/** Where a device inverse fell back (reported once per factor). */
+const deviceFallbacks = new Set<string>();
+function warnOnce(key: string, message: string): void {
+  if (deviceFallbacks.has(key)) return;
+  deviceFallbacks.add(key);
+  console.warn(`riesz: ${message}`);
 }
 
-function checkFiniteDevice(x: Tensor, what: string): void {
-  const ok = (np.all(np.isfinite(x.ref)).dataSync() as Uint8Array | Int32Array)[0];
-  if (!ok) throw new NumericalError(`${what} has NaN or Inf entries (check the loss and the learning rate)`);
+/**
+ * (F + shift·I)⁻¹ (or its inverse square root for the polar step) on the device, in f32, with
+ * safeguards: Newton–Schulz (warm-started from the previous inverse) or jax-js's inverse; when the
+ * result is not finite or its residual ‖I − M·X‖_F is not small, the f64 host factorisation
+ * (Cholesky, else the eigendecomposition) stands in, and a warning says so once per factor.
+ */
+async function deviceDampedInverse(
+  F: Tensor,
+  shift: number,
+  prev: Tensor | null,
+  settings: BlockSettings,
+  what: string,
+): Promise<Tensor> {
+  const n = F.shape[0];
+  const M = F.ref.add(np.eye(n).mul(shift));
+  const polar = settings.step === 'polar';
+  let X: Tensor | null = null;
+  let why = '';
+  try {
+    if (polar) {
+      prev?.dispose();
+      X = await inverseRootNewton(M.ref, 2, { name: what });
+    } else if (settings.inverse === 'newton-schulz') {
+      X = await inverseNewtonSchulz(M.ref, { start: prev ?? undefined });
+    } else {
+      prev?.dispose();
+      X = np.linalg.inv(M.ref);
+    }
+    // The residual of the inverse (X² for the root), one read: f32 round-off stays far below 1e-2.
+    const check = polar ? np.matmul(M.ref, np.matmul(X.ref, X.ref)) : np.matmul(M.ref, X.ref);
+    const [res] = await readScalars([np.sqrt(np.sum(np.square(np.eye(n).sub(check)))).div(Math.sqrt(n))]);
+    if (Number.isFinite(res) && res < 1e-2) {
+      M.dispose();
+      return X;
+    }
+    why = `its f32 residual is ${res.toPrecision(3)}`;
+  } catch (e) {
+    why = (e as Error).message;
+  }
+  X?.dispose();
+  M.dispose();
+  warnOnce(
+    what,
+    `${what}: the f32 device inverse failed (${why}) with shift ${shift.toPrecision(3)}; using the f64 host factorisation instead`,
+  );
+  // The factor itself, the shift added in f64 (in f32 a small shift can vanish into the diagonal).
+  const F64: Matrix = { rows: n, cols: n, re: Float64Array.from(await readF32(F.ref)), im: null };
+  // The polar step needs the symmetric root (the device precondition has no transposes).
+  const inv = polar
+    ? fromEig(eigOf(F64, what), (v) => 1 / Math.sqrt(v + shift))
+    : choleskyInverse(F64, shift, false, what);
+  return np.array(Float32Array.from(inv.re)).reshape([n, n]);
 }
 
 export const deviceKronecker = {
@@ -375,46 +428,51 @@ export const deviceKronecker = {
     return { ...prev, A: prev.A.mul(e).add(Anew.mul(1 - e)), G: prev.G.mul(e).add(Gnew.mul(1 - e)), updates };
   },
 
-  refresh(
+  async refresh(
     s: DeviceKroneckerState,
     name: string,
     settings: BlockSettings,
     damping: number,
-  ): DeviceKroneckerState {
-    checkFiniteDevice(s.A, `layer ${name}: input factor Ā`);
-    checkFiniteDevice(s.G, `layer ${name}: output-gradient factor Γ`);
-    const { inputShift, outputShift } = factoredDamping(
-      scalar(np.trace(s.A.ref)),
-      s.A.shape[0],
-      scalar(np.trace(s.G.ref)),
-      s.G.shape[0],
-      damping,
+  ): Promise<DeviceKroneckerState> {
+    // Traces and finiteness of both factors in one read.
+    const [trA, trG, finA, finG] = await readScalars([
+      np.trace(s.A.ref),
+      np.trace(s.G.ref),
+      np.all(np.isfinite(s.A.ref)),
+      np.all(np.isfinite(s.G.ref)),
+    ]);
+    for (const [ok, what] of [
+      [finA, `layer ${name}: input factor Ā`],
+      [finG, `layer ${name}: output-gradient factor Γ`],
+    ] as const) {
+      if (!ok)
+        throw new NumericalError(`${what} has NaN or Inf entries (check the loss and the learning rate)`);
+    }
+    const { inputShift, outputShift } = factoredDamping(trA, s.A.shape[0], trG, s.G.shape[0], damping);
+    const Ainv = await deviceDampedInverse(
+      s.A,
+      inputShift,
+      s.Ainv,
+      settings,
+      `K-FAC layer ${name}: damped input factor Ā`,
     );
-    const make = (F: Tensor, shift: number, prev: Tensor | null, which: string): Tensor => {
-      const M = F.ref.add(np.eye(F.shape[0]).mul(shift));
-      if (settings.step === 'polar') {
-        prev?.dispose();
-        return inverseRootNewton(M, 2, { name: `K-FAC layer ${name}: ${which}` });
-      }
-      if (settings.inverse === 'newton-schulz') return inverseNewtonSchulz(M, { start: prev ?? undefined });
-      prev?.dispose();
-      return np.linalg.inv(M);
-    };
-    return {
-      ...s,
-      Ainv: make(s.A, inputShift, s.Ainv, 'input factor'),
-      Ginv: make(s.G, outputShift, s.Ginv, 'output factor'),
-      damping,
-    };
+    const Ginv = await deviceDampedInverse(
+      s.G,
+      outputShift,
+      s.Ginv,
+      settings,
+      `K-FAC layer ${name}: damped output factor Γ`,
+    );
+    return { ...s, Ainv, Ginv, damping };
   },
 
   /** A new damping needs new inverses on the device (no eigendecomposition there). */
-  damp(
+  async damp(
     s: DeviceKroneckerState,
     name: string,
     settings: BlockSettings,
     damping: number,
-  ): DeviceKroneckerState {
+  ): Promise<DeviceKroneckerState> {
     return s.Ainv && s.Ginv && s.damping === damping
       ? s
       : deviceKronecker.refresh(s, name, settings, damping);

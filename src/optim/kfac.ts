@@ -20,8 +20,9 @@
  * The transformation emits a gradient-like update (`scaleByLearningRate` after it negates and scales
  * it): with the model rules and lr = 1 the applied step is the model's minimiser.
  */
-import { numpy as np } from '@jax-js/jax';
+import { defaultDevice, numpy as np } from '@jax-js/jax';
 import { phase } from '../backend/profile.js';
+import { readScalars } from '../backend/read.js';
 import { UsageError } from '../errors.js';
 import {
   type BlockSettings,
@@ -77,7 +78,8 @@ export interface KfacOptions {
    * How the damped factors are inverted: 'cholesky' (default; where rounding leaves a factor not
    * quite PSD it falls back to the eigendecomposition and says so) or 'eigh' — f64 on the host with
    * riesz's own kernels; 'newton-schulz' (warm-started, matmul-only) or 'exact' (jax-js's inverse) —
-   * on the device. 'host' is the old name of 'cholesky'.
+   * on the device. 'host' is the old name of 'cholesky'. Default: 'cholesky' on the CPU devices,
+   * 'newton-schulz' on WebGPU (the factors stay on the GPU).
    */
   inverse?: InverseMethod | 'host';
   /** The bias that belongs to a weight (folded into Ā); default: 'x.w' ↦ 'x.b' when present. */
@@ -113,14 +115,16 @@ export interface KfacState {
 
 const defaultBias = (w: string) => (w.endsWith('.w') ? `${w.slice(0, -2)}.b` : undefined);
 
-function dot(a: Tensor, b: Tensor): number {
-  return (np.sum(a.ref.mul(b.ref)).dataSync() as Float32Array)[0];
+/** ⟨a, b⟩ as a device scalar (borrows both). */
+function dot(a: Tensor, b: Tensor): Tensor {
+  return np.sum(a.ref.mul(b.ref));
 }
 
-function dotDicts(a: ParamDict, b: ParamDict): number {
-  let s = 0;
-  for (const k of Object.keys(a)) s += dot(a[k], b[k]);
-  return s;
+/** Σ_k ⟨a_k, b_k⟩ as a device scalar (borrows both). */
+function dotDicts(a: ParamDict, b: ParamDict): Tensor {
+  let s: Tensor | null = null;
+  for (const k of Object.keys(a)) s = s ? s.add(dot(a[k], b[k])) : dot(a[k], b[k]);
+  return s ?? np.zeros([]);
 }
 
 function layoutOf(
@@ -151,7 +155,7 @@ export function scaleByKfac({
   factorEvery = 1,
   inverseEvery = 10,
   inverseWarmup = 0,
-  inverse = 'cholesky',
+  inverse,
   biasOf = defaultBias,
   step = 'natural',
   polarSteps = 5,
@@ -174,14 +178,19 @@ export function scaleByKfac({
   const lm = adapt ? (adapt === true ? {} : adapt) : null;
   const every = lm?.every ?? 5;
   const lmRule = { omega: lm?.omega ?? decay ** every, min: lm?.min ?? 1e-6, max: lm?.max ?? 1000 };
-  const method: InverseMethod = inverse === 'host' ? 'cholesky' : inverse;
+  const method: InverseMethod =
+    inverse === 'host' || inverse === undefined
+      ? inverse === undefined && defaultDevice() === 'webgpu'
+        ? 'newton-schulz'
+        : 'cholesky'
+      : inverse;
   const onHost = method === 'eigh' || method === 'cholesky';
   const settings: BlockSettings = { inverse: method, step, polarSteps };
   const weightOf = (k: number) => debiasedDecay(k, decay);
 
   return {
     init: () => ({ count: 0, damping, prev: null, blocks: {} }),
-    update(grads, state, _params, ctx) {
+    async update(grads, state, _params, ctx) {
       const taps = ctx?.taps ?? {};
       if (modelRule && (!ctx?.curvatureGram || (lm && (!ctx.lossAt || ctx.loss === undefined)))) {
         throw new UsageError(
@@ -219,7 +228,7 @@ export function scaleByKfac({
           const before = blocks[name] as HostKroneckerState | undefined;
           let h0 = before;
           if (accumulate || !h0)
-            h0 = phase('factors', () => hostKronecker.accumulate(before, layout, borrowed, weightOf));
+            h0 = await phase('factors', () => hostKronecker.accumulate(before, layout, borrowed, weightOf));
           else disposeTap(borrowed);
           const h1 = h0;
           const h = phase('inverses', () =>
@@ -230,7 +239,7 @@ export function scaleByKfac({
           s = h;
           Object.assign(
             out,
-            phase('precondition', () => hostKronecker.precondition(h, layout, grads, settings)),
+            await phase('precondition', () => hostKronecker.precondition(h, layout, grads, settings)),
           );
         } else {
           let d = blocks[name] as DeviceKroneckerState | undefined;
@@ -238,8 +247,8 @@ export function scaleByKfac({
           else disposeTap(borrowed);
           d =
             refresh || !d.Ainv
-              ? deviceKronecker.refresh(d, name, settings, shift)
-              : deviceKronecker.damp(d, name, settings, shift);
+              ? await deviceKronecker.refresh(d, name, settings, shift)
+              : await deviceKronecker.damp(d, name, settings, shift);
           s = d;
           Object.assign(out, deviceKronecker.precondition(d, layout, grads, settings));
         }
@@ -250,7 +259,10 @@ export function scaleByKfac({
       let nextDamping = lambda;
       let prev: ParamDict | null = null;
       if (rule === 'kl-clip' && raw) {
-        const quad = preconditioned.reduce((acc, k) => acc + dot(out[k], raw[k]), 0);
+        // ⟨Δ, G⟩ summed on the device: one read.
+        const [quad] = await readScalars([
+          preconditioned.reduce<Tensor>((acc, k) => acc.add(dot(out[k], raw[k])), np.zeros([])),
+        ]);
         const nu = Math.min(1, Math.sqrt(klClip!.max / (klClip!.lr ** 2 * Math.max(quad, 1e-30))));
         for (const k of preconditioned) out[k] = out[k].mul(nu);
         ctx?.report?.({ kl_scale: nu });
@@ -258,11 +270,19 @@ export function scaleByKfac({
         const dirs: ParamDict[] = [out];
         const previous = rule === 'momentum' ? state.prev : null;
         if (previous) dirs.push(previous);
-        const C = ctx!.curvatureGram!(dirs);
-        const { N, b } = phase('dots', () => ({
-          N: dirs.map((di) => dirs.map((dj) => dotDicts(di, dj))),
-          b: dirs.map((di) => dotDicts(raw, di)),
-        }));
+        const C = await ctx!.curvatureGram!(dirs);
+        // The Gram matrix of the directions and their products with ∇L: one read.
+        const k = dirs.length;
+        const values = await phase('dots', () =>
+          readScalars([
+            ...dirs.flatMap((di, i) => dirs.slice(i).map((dj) => dotDicts(di, dj))),
+            ...dirs.map((di) => dotDicts(raw, di)),
+          ]),
+        );
+        const N = dirs.map(() => new Array<number>(k).fill(0));
+        let at = 0;
+        for (let i = 0; i < k; i++) for (let j = i; j < k; j++) N[i][j] = N[j][i] = values[at++];
+        const b = values.slice(at);
         const solved = solveQuadraticModel({ curvature: C, gram: N, grad: b, damping: lambda, l2 });
         const [alpha, mu = 0] = solved.coefficients;
         const combined: ParamDict = {};
@@ -278,7 +298,7 @@ export function scaleByKfac({
         if (lm && count % every === every - 1) {
           // ρ of the step actually applied, s = −lr·(αΔ + μδ₋), on this batch.
           const stepDict = Object.fromEntries(Object.entries(combined).map(([k, v]) => [k, v.ref.mul(-lr)]));
-          const after = ctx!.lossAt!(stepDict);
+          const after = await ctx!.lossAt!(stepDict);
           for (const v of Object.values(stepDict)) v.dispose();
           const predicted = modelChange(
             solved.coefficients.map((x) => x * lr),

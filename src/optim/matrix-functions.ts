@@ -5,6 +5,7 @@
  * Every function consumes its array arguments.
  */
 import { numpy as np } from '@jax-js/jax';
+import { readScalar } from '../backend/read.js';
 import { NumericalError } from '../errors.js';
 import {
   NEWTON_SCHULZ_CUBIC,
@@ -66,9 +67,9 @@ export function polarNewtonSchulz(
   return newtonSchulzIterate(G, DEVICE_NEWTON_SCHULZ_OPS, resolveSchedule(schedule), steps);
 }
 
-/** Scalar on the host (used only at refresh points, never per step). */
-function hostScalar(x: Tensor): number {
-  return (x.dataSync() as Float32Array)[0];
+/** Scalar on the host (used only at refresh points, never per step; asynchronous for WebGPU). */
+function hostScalar(x: Tensor): Promise<number> {
+  return readScalar(x);
 }
 
 /**
@@ -76,13 +77,13 @@ function hostScalar(x: Tensor): number {
  * X₀ = z^{1/p} I, M₀ = zA with z = (1+p)/(2‖A‖_F); T = ((p+1)I − M)/p; X ← XT; M ← Tᵖ M.
  * @throws NumericalError when A is not finite or the iteration diverges (‖M − I‖ grows).
  */
-export function inverseRootNewton(
+export async function inverseRootNewton(
   A: Tensor,
   p: number,
   { iterations = 40, tol = 1e-6, name = 'matrix' } = {},
-): Tensor {
+): Promise<Tensor> {
   const n = A.shape[0];
-  const fro = hostScalar(np.sqrt(np.sum(np.square(A.ref))));
+  const fro = await hostScalar(np.sqrt(np.sum(np.square(A.ref))));
   if (!Number.isFinite(fro) || fro === 0) {
     A.dispose();
     throw new NumericalError(`${name}: cannot take an inverse root of a matrix with Frobenius norm ${fro}`);
@@ -102,7 +103,7 @@ export function inverseRootNewton(
     for (let k = 1; k < p; k++) Tp = np.matmul(Tp, T.ref);
     T.dispose();
     M = np.matmul(Tp, M);
-    const err = hostScalar(np.max(np.abs(M.ref.sub(np.eye(n)))));
+    const err = await hostScalar(np.max(np.abs(M.ref.sub(np.eye(n)))));
     if (!Number.isFinite(err) || err > 10 * prev + 1) {
       M.dispose();
       X.dispose();
@@ -120,17 +121,18 @@ export function inverseRootNewton(
  * (a previous inverse) when given, else from I/‖A‖_F. Falls back to an exact inverse when the
  * iteration does not contract (a warm start too far off, or a badly conditioned A).
  */
-export function inverseNewtonSchulz(
+export async function inverseNewtonSchulz(
   A: Tensor,
   { start, iterations = 30, tol = 1e-5 }: { start?: Tensor; iterations?: number; tol?: number } = {},
-): Tensor {
+): Promise<Tensor> {
   const n = A.shape[0];
-  let X = start ?? np.eye(n).div(hostScalar(np.sqrt(np.sum(np.square(A.ref)))));
+  // X₀ = I/‖A‖_F, the norm kept on the device.
+  let X = start ?? np.eye(n).div(np.sqrt(np.sum(np.square(A.ref))));
   let prev = Number.POSITIVE_INFINITY;
   for (let it = 0; it < iterations; it++) {
     // Residual R = I − AX; R_{k+1} = R_k², so ‖R‖_F < 1 guarantees quadratic convergence.
     const R = np.eye(n).sub(np.matmul(A.ref, X.ref));
-    const err = hostScalar(np.sqrt(np.sum(np.square(R.ref))));
+    const err = await hostScalar(np.sqrt(np.sum(np.square(R.ref))));
     if (!Number.isFinite(err) || err >= prev || err >= 1) {
       R.dispose();
       X.dispose();

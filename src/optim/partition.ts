@@ -5,7 +5,7 @@
  * pattern or predicate, first match wins. `routingTable` prints who got what.
  */
 import { UsageError } from '../errors.js';
-import type { GradientTransformation, ParamDict, UpdateContext } from './types.js';
+import type { GradientTransformation, ParamDict, UpdateContext, UpdateResult } from './types.js';
 
 /** The name of an optimizer in a routing: 'matrix', 'adamw', or any label a rule gives. */
 export type RouteLabel = string;
@@ -83,15 +83,22 @@ export function multiTransform(
       for (const [label, t] of Object.entries(transforms)) state[label] = t.init(pick(params, label));
       return state;
     },
-    update(grads, state, params, ctx?: UpdateContext) {
+    update(grads, state, params, ctx?: UpdateContext): UpdateResult<Record<RouteLabel, unknown>> {
       const updates: ParamDict = {};
       const next: Record<RouteLabel, unknown> = {};
+      const pending: Promise<void>[] = [];
       for (const [label, t] of Object.entries(transforms)) {
-        const [u, s] = t.update(pick(grads, label), state[label], params && pick(params, label), ctx);
-        Object.assign(updates, u);
-        next[label] = s;
+        const r = t.update(pick(grads, label), state[label], params && pick(params, label), ctx);
+        const take = ([u, s]: [ParamDict, unknown]) => {
+          Object.assign(updates, u);
+          next[label] = s;
+        };
+        if (r instanceof Promise) pending.push(r.then(take));
+        else take(r);
       }
-      return [updates, next];
+      // Synchronous while every transformation is; else one promise for all of them.
+      if (pending.length === 0) return [updates, next];
+      return Promise.all(pending).then(() => [updates, next]);
     },
   };
 }

@@ -5,7 +5,7 @@
 import { numpy as np, random } from '@jax-js/jax';
 import { mapDict } from './base.js';
 import { NumericalError } from './matrix-functions.js';
-import type { GradientTransformation, ParamDict, Tensor } from './types.js';
+import type { GradientTransformation, ParamDict, SyncGradientTransformation, Tensor } from './types.js';
 
 /** Options of {@link projectSpectralNorm}: the bound on σ₁, power-iteration steps, and which weights. */
 export interface SpectralNormOptions {
@@ -28,7 +28,7 @@ export function projectSpectralNorm({
   maxNorm = 1,
   iterations = 1,
   include = (_n, shape) => shape.length === 2,
-}: SpectralNormOptions = {}): GradientTransformation<{ v: ParamDict }> {
+}: SpectralNormOptions = {}): SyncGradientTransformation<{ v: ParamDict }> {
   return {
     init(params) {
       const v: ParamDict = {};
@@ -62,22 +62,24 @@ export function projectSpectralNorm({
 }
 
 /**
- * Refuses NaN/±Inf gradients, naming the parameter (reads each gradient's finiteness back to the host
- * once per step). Place it first in a chain.
- * @throws NumericalError
+ * Refuses NaN/±Inf gradients, naming the parameter (reads every gradient's finiteness back to the
+ * host in one asynchronous read per step, so its update returns a promise). Place it first in a chain.
+ * @throws NumericalError (the promise rejects with it)
  */
 export function guardFinite(): GradientTransformation<null> {
   return {
     init: () => null,
-    update(grads, state) {
-      for (const [name, g] of Object.entries(grads)) {
-        const ok = (np.all(np.isfinite(g.ref)).dataSync() as Uint8Array)[0];
-        if (!ok) {
-          for (const x of Object.values(grads)) x.dispose();
-          throw new NumericalError(
-            `the gradient of '${name}' has NaN or Inf entries (check the loss, the data and the learning rate)`,
-          );
-        }
+    async update(grads, state) {
+      const names = Object.keys(grads);
+      if (names.length === 0) return [grads, state];
+      const flags = np.stack(names.map((k) => np.all(np.isfinite(grads[k].ref)).astype(np.int32)));
+      const ok = (await flags.data()) as Int32Array;
+      const bad = names.findIndex((_, i) => !ok[i]);
+      if (bad >= 0) {
+        for (const x of Object.values(grads)) x.dispose();
+        throw new NumericalError(
+          `the gradient of '${names[bad]}' has NaN or Inf entries (check the loss, the data and the learning rate)`,
+        );
       }
       return [grads, state];
     },

@@ -17,7 +17,7 @@ beforeAll(async () => {
 const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 describe('routing', () => {
-  it('sends hidden matrices and conv kernels to the matrix method, the rest to AdamW', () => {
+  it('sends hidden matrices and conv kernels to the matrix method, the rest to AdamW', async () => {
     expect(routeOf('fc0.w', [4, 3])).toBe('matrix');
     expect(routeOf('conv1.w', [8, 3, 3, 3])).toBe('matrix');
     expect(routeOf('fc0.b', [4])).toBe('adamw');
@@ -30,7 +30,7 @@ describe('routing', () => {
       'special',
     );
   });
-  it('runs one optimizer per label and prints who got what', () => {
+  it('runs one optimizer per label and prints who got what', async () => {
     const params: ParamDict = { 'fc0.w': np.ones([3, 2]), 'fc0.b': np.ones([3]), 'fc1.w': np.ones([2, 3]) };
     const labels = routeAll(params, { head: ['fc1.w'] });
     expect(labels).toEqual({ 'fc0.w': 'matrix', 'fc0.b': 'adamw', 'fc1.w': 'adamw' });
@@ -45,7 +45,7 @@ describe('routing', () => {
       'fc0.b': np.array([1, -1, 0]),
       'fc1.w': np.ones([2, 3]),
     };
-    const [u] = opt.update(g, state, params);
+    const [u] = await opt.update(g, state, params);
     // AdamW's first step is −lr·sign(g); Muon's has unit-order singular values.
     expect(maxDiff(read(u['fc0.b']), [-0.1, 0.1, 0])).toBeLessThan(1e-6);
     expect(u['fc0.w'].shape).toEqual([3, 2]);
@@ -59,7 +59,7 @@ describe('routing', () => {
 });
 
 describe('Muon in K-FAC metrics', () => {
-  it('with identity factors (Ā = Γ = I) is the Newton–Schulz polar factor', () => {
+  it('with identity factors (Ā = Γ = I) is the Newton–Schulz polar factor', async () => {
     // Taps whose second moments are exactly the identity: a, g = √B·(rows of I) for B = dim.
     const a = np.eye(3).mul(Math.sqrt(3));
     const gTap = np.eye(2).mul(Math.sqrt(2));
@@ -70,7 +70,7 @@ describe('Muon in K-FAC metrics', () => {
     const opt = muonKfac(1, { damping: 1e-12, biasOf: () => undefined });
     // Batches of different sizes for a and g are fine for the factors; pad g to B = 3 rows.
     const g3 = np.concatenate([gTap, np.zeros([1, 2])], 0).mul(Math.sqrt(3 / 2));
-    const [u] = opt.update({ 'fc.w': G.ref }, opt.init({}), {}, { taps: { 'fc.w': { a, g: g3 } } });
+    const [u] = await opt.update({ 'fc.w': G.ref }, opt.init({}), {}, { taps: { 'fc.w': { a, g: g3 } } });
     // muon-kfac runs Muon's schedule, Polar Express.
     const expected = read(polarNewtonSchulz(G, 5, 'polar-express').mul(-1));
     expect(maxDiff(read(u['fc.w']), expected)).toBeLessThan(1e-3);
@@ -78,13 +78,13 @@ describe('Muon in K-FAC metrics', () => {
 });
 
 describe('spectral normalisation', () => {
-  it('brings σ₁ down to the bound with the persistent power-iteration vector, and leaves small weights alone', () => {
+  it('brings σ₁ down to the bound with the persistent power-iteration vector, and leaves small weights alone', async () => {
     const W = random.normal(random.key(3), [6, 4]).mul(3);
     const opt = projectSpectralNorm({ maxNorm: 1 });
     let params: ParamDict = { w: W, small: np.eye(2).mul(0.5) };
     let state = opt.init(params);
     for (let step = 0; step < 30; step++) {
-      const [u, s] = opt.update({ w: np.zeros([6, 4]), small: np.zeros([2, 2]) }, state, params);
+      const [u, s] = await opt.update({ w: np.zeros([6, 4]), small: np.zeros([2, 2]) }, state, params);
       state = s;
       params = applyUpdates(params, u);
     }
@@ -96,12 +96,12 @@ describe('spectral normalisation', () => {
 });
 
 describe('finite-gradient guard', () => {
-  it('names the parameter with a NaN gradient', () => {
+  it('names the parameter with a NaN gradient', async () => {
     const t = guardFinite();
-    expect(() => t.update({ ok: np.ones([2]), 'fc1.w': np.array([1, Number.NaN]) }, null)).toThrow(
+    await expect(t.update({ ok: np.ones([2]), 'fc1.w': np.array([1, Number.NaN]) }, null)).rejects.toThrow(
       /gradient of 'fc1\.w' has NaN or Inf/,
     );
-    const [u] = t.update({ ok: np.ones([2]) }, null);
+    const [u] = await t.update({ ok: np.ones([2]) }, null);
     expect(read(u.ok)).toEqual([1, 1]);
   });
 });

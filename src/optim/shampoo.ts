@@ -7,6 +7,7 @@
  * to the Frobenius norm Adam's update would have, which fixes its size (Shampoo fixes the direction).
  */
 import { numpy as np } from '@jax-js/jax';
+import { readScalar } from '../backend/read.js';
 import { matmul } from '../linalg/gemm.js';
 import { hermitianFunction } from '../linalg/matfun.js';
 import { frobeniusNorm, type Matrix, transpose } from '../linalg/matrix.js';
@@ -69,7 +70,7 @@ export function scaleByShampoo({
   const adam = scaleByAdam();
   return {
     init: (params) => ({ count: 0, L: {}, R: {}, Lroot: {}, Rroot: {}, adam: adam.init(params) }),
-    update(grads, state) {
+    async update(grads, state) {
       const s = {
         count: state.count + 1,
         L: { ...state.L },
@@ -94,7 +95,7 @@ export function scaleByShampoo({
           }
           continue;
         }
-        const G = toHost(g);
+        const G = await toHost(g);
         s.L[name] = accumulate(state.L[name], matmul(G, transpose(G)), beta2);
         s.R[name] = accumulate(state.R[name], matmul(transpose(G), G), beta2);
         if (state.count % updateEvery === 0 || !state.Lroot[name]) {
@@ -103,7 +104,7 @@ export function scaleByShampoo({
         }
         const P = matmul(matmul(s.Lroot[name], G), s.Rroot[name]);
         if (graft) {
-          const adamNorm = Math.sqrt((np.sum(np.square(adamU[name])).dataSync() as Float32Array)[0]);
+          const adamNorm = Math.sqrt(await readScalar(np.sum(np.square(adamU[name]))));
           const pNorm = frobeniusNorm(P);
           for (let k = 0; k < P.re.length; k++) P.re[k] *= adamNorm / (pNorm + 1e-30);
         } else adamU[name].dispose();

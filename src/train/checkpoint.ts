@@ -28,16 +28,28 @@ function isMatrix(x: unknown): x is Matrix {
   );
 }
 
-/** Encodes a tree, putting its arrays into `tensors` (borrows jax-js arrays). */
-function encode(x: unknown, path: string, tensors: Record<string, SafeTensor>): unknown {
+/**
+ * Encodes a tree, putting its arrays into `tensors` (borrows jax-js arrays). Device arrays are read
+ * asynchronously (WebGPU cannot read synchronously): their reads go into `reads`, to be awaited.
+ */
+function encode(
+  x: unknown,
+  path: string,
+  tensors: Record<string, SafeTensor>,
+  reads: Promise<void>[],
+): unknown {
   if (x instanceof np.Array) {
     const int = x.dtype === np.int32;
-    const data = x.ref.dataSync();
-    tensors[path] = {
-      dtype: int ? 'I32' : 'F32',
-      shape: x.shape,
-      data: int ? Int32Array.from(data as Int32Array) : Float32Array.from(data as Float32Array),
-    };
+    const shape = x.shape;
+    reads.push(
+      x.ref.data().then((data) => {
+        tensors[path] = {
+          dtype: int ? 'I32' : 'F32',
+          shape,
+          data: int ? Int32Array.from(data as Int32Array) : Float32Array.from(data as Float32Array),
+        };
+      }),
+    );
     return { $array: path };
   }
   if (isMatrix(x)) {
@@ -45,10 +57,10 @@ function encode(x: unknown, path: string, tensors: Record<string, SafeTensor>): 
     if (x.im) tensors[`${path}.im`] = { dtype: 'F64', shape: [x.rows, x.cols], data: x.im };
     return { $matrix: path, complex: x.im !== null };
   }
-  if (Array.isArray(x)) return x.map((v, i) => encode(v, `${path}.${i}`, tensors));
+  if (Array.isArray(x)) return x.map((v, i) => encode(v, `${path}.${i}`, tensors, reads));
   if (x !== null && typeof x === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x)) out[k] = encode(v, `${path}.${k}`, tensors);
+    for (const [k, v] of Object.entries(x)) out[k] = encode(v, `${path}.${k}`, tensors, reads);
     return out;
   }
   return x;
@@ -124,11 +136,13 @@ export interface Checkpoint {
   run: Record<string, string | number>;
 }
 
-/** Writes a checkpoint atomically (borrows the arrays). */
-export function saveCheckpoint(path: string, c: Checkpoint): void {
+/** Writes a checkpoint atomically (borrows the arrays; reads them back asynchronously). */
+export async function saveCheckpoint(path: string, c: Checkpoint): Promise<void> {
   const tensors: Record<string, SafeTensor> = {};
-  const params = encode(c.params, 'params', tensors);
-  const state = encode(c.state, 'state', tensors);
+  const reads: Promise<void>[] = [];
+  const params = encode(c.params, 'params', tensors, reads);
+  const state = encode(c.state, 'state', tensors, reads);
+  await Promise.all(reads);
   const meta = {
     format: 'riesz-checkpoint-1',
     step: String(c.step),

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { numpy as np } from '@jax-js/jax';
+import { readScalars } from '../backend/read.js';
 import { type Batch, epochBatches, evalBatches, scheduledBatches } from '../data/dataset.js';
 import { RieszError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
@@ -17,7 +18,7 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { eagerLossAndGrads, jitLossAndGrads, jitPredict, type PredictFn } from './jit-step.js';
 import { buildOptimizer, type TaskKfacOptions } from './optimizers.js';
 import type { OptimizerSettings } from './settings.js';
-import { batchArrays, type StepSettings, trainingStep } from './step.js';
+import { batchArrays, firstNonFinite, type StepSettings, trainingStep } from './step.js';
 import type { Task } from './tasks.js';
 
 /** Options of {@link train}: the optimizer and its learning rate, the run's length and batches, and
@@ -139,25 +140,31 @@ export class TrainingError extends RieszError {
  * Mean loss, accuracy (classifiers: of every predicted label) and squared error (losses that define
  * it) on the test set — the data loss, without the L2 term. Borrows params.
  */
-export function evaluate(
+export async function evaluate(
   task: Task,
   params: ParamDict,
   predict: PredictFn = (p, x) => task.model.predict(p, x),
-): { loss: number; accuracy: number | null; sse: number | null } {
+): Promise<{ loss: number; accuracy: number | null; sse: number | null }> {
   let total = 0;
   let sse = 0;
   let correct = 0;
   for (const b of evalBatches(task.test, 1000)) {
     const { x, y } = batchArrays(task, b);
     const out = predict(params, x);
-    if (task.classifier) {
-      const pred = np.argmax(out.ref, -1).dataSync() as Int32Array;
+    // The predicted labels and the batch's scalars: two reads.
+    const pred = task.classifier ? np.argmax(out.ref, -1).data() : null;
+    const scalars = [task.loss.value(out.ref, y.ref)];
+    if (task.loss.squaredError) scalars.push(task.loss.squaredError(out.ref, y.ref));
+    out.dispose();
+    y.dispose();
+    if (pred) {
+      const p = (await pred) as Int32Array;
       const labels = b.y as Int32Array;
-      for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) correct++;
+      for (let i = 0; i < p.length; i++) if (p[i] === labels[i]) correct++;
     }
-    if (task.loss.squaredError)
-      sse += (task.loss.squaredError(out.ref, y.ref).dataSync() as Float32Array)[0] * b.size;
-    total += (task.loss.value(out, y).dataSync() as Float32Array)[0] * b.size;
+    const v = await readScalars(scalars);
+    total += v[0] * b.size;
+    if (task.loss.squaredError) sse += v[1] * b.size;
   }
   // A sequence model predicts yDim labels per example (one per position).
   const labels = task.test.n * task.test.yDim;
@@ -169,8 +176,9 @@ export function evaluate(
 }
 
 /**
- * Trains `task` and returns the summary. Asynchronous: between steps it yields to the event loop, so
- * that signals (Ctrl-C) and other work get through; the steps themselves run on the CPU as before.
+ * Trains `task` and returns the summary. Asynchronous: every read of the device (the loss, evaluation,
+ * the optimizers' scalars, checkpoints) is awaited, as WebGPU needs; between steps it yields to the
+ * event loop, so that signals (Ctrl-C) and other work get through.
  */
 export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> {
   const lr = o.lr ?? task.lr[o.optimizer] ?? 1e-3;
@@ -230,17 +238,17 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
     wallBefore = typeof ck.run.wall_s === 'number' ? ck.run.wall_s : 0;
   } else state = built.opt.init(params);
   const policy = o.nonFinite ?? o.onNan ?? 'stop';
-  const checkpoint = () => {
+  const checkpoint = async () => {
     if (!o.save) return;
     // Never replace a good checkpoint with a poisoned one (a finite loss can come with a non-finite
     // gradient, and then parameters); the one on disk stays valid.
-    const bad = firstNonFinite(params);
+    const bad = await firstNonFinite(params);
     if (bad !== null) {
       throw new TrainingError(
         `${o.optimizer} on ${task.name}: parameter ${bad} is not finite after step ${step}; the checkpoint ${o.save} was not overwritten and holds the last good state`,
       );
     }
-    saveCheckpoint(o.save, {
+    await saveCheckpoint(o.save, {
       params,
       state,
       step,
@@ -274,14 +282,14 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
       break;
     }
     const t0 = performance.now();
-    const r = trainingStep(task, built, stepSettings, params, state, b, step);
+    const r = await trainingStep(task, built, stepSettings, params, state, b, step);
     if (!r.finite) {
       const where = r.nonFiniteGradient
         ? `the first non-finite gradient is that of ${r.nonFiniteGradient}`
         : 'every gradient is finite, the loss is not';
       // Parameters already non-finite (an earlier step's finite loss with a NaN gradient): skipping
       // cannot recover, so both policies stop.
-      const badParam = firstNonFinite(params);
+      const badParam = await firstNonFinite(params);
       if (policy === 'skip' && badParam === null) {
         skipped++;
         step++;
@@ -311,14 +319,14 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
     for (const [k, v] of Object.entries(r.info)) point[k] = v;
     const endOfEpoch = step % stepsPerEpoch === 0 || step === totalSteps;
     if (endOfEpoch || (o.evalEvery && step % o.evalEvery === 0)) {
-      const ev = evaluate(task, params, predict);
+      const ev = await evaluate(task, params, predict);
       point.test_loss = ev.loss;
       if (ev.accuracy !== null) point.test_accuracy = ev.accuracy;
       if (ev.sse !== null) point.test_sse = ev.sse;
     }
     curve.push(point);
     rows.push(JSON.stringify(point));
-    if (o.checkpointEvery && step % o.checkpointEvery === 0) checkpoint();
+    if (o.checkpointEvery && step % o.checkpointEvery === 0) await checkpoint();
     // Rate and ETA from this process's steps only (a resumed run did the others earlier).
     const rate = (step - startStep) / wall;
     const eta = (totalSteps - step) / rate;
@@ -329,7 +337,7 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
       step === totalSteps,
     );
   }
-  checkpoint();
+  await checkpoint();
   const wall = (performance.now() - start) / 1000;
   const last = [...curve].reverse().find((p) => p.test_loss !== undefined);
   const summary: TrainSummary = {
@@ -360,13 +368,6 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
   disposeTree(state);
   if (o.out) writeMetrics(o.out, summary, rows, built.table);
   return summary;
-}
-
-/** The first parameter (in the dict's order) with a NaN or ±Inf entry, or null (borrows params). */
-function firstNonFinite(params: ParamDict): string | null {
-  for (const [k, p] of Object.entries(params))
-    if (!(p.ref.dataSync() as Float32Array).every(Number.isFinite)) return k;
-  return null;
 }
 
 /** The metrics.jsonl rows of an earlier run in `dir` up to `step` (none when there is no file). */

@@ -6,6 +6,7 @@
  */
 import { numpy as np, random } from '@jax-js/jax';
 import { phase } from '../backend/profile.js';
+import { readScalar, readScalars } from '../backend/read.js';
 import type { Batch } from '../data/dataset.js';
 import { borrow, fisherCurvature, fisherGram, type LossAndGrads } from '../nn/fisher.js';
 import { applyUpdates, disposeTree } from '../optim/base.js';
@@ -55,10 +56,10 @@ function l2Term(params: ParamDict, l2: number): Tensor {
 }
 
 /** The objective on (x, y) at params (borrows everything). */
-function objectiveAt(task: Task, s: StepSettings, params: ParamDict, x: Tensor, y: Tensor): number {
+function objectiveAt(task: Task, s: StepSettings, params: ParamDict, x: Tensor, y: Tensor): Promise<number> {
   let value = task.loss.value(s.predict(params, x.ref), y.ref);
   if (s.l2 > 0) value = value.add(l2Term(params, s.l2));
-  return (value.dataSync() as Float32Array)[0];
+  return readScalar(value);
 }
 
 /**
@@ -67,24 +68,28 @@ function objectiveAt(task: Task, s: StepSettings, params: ParamDict, x: Tensor, 
  * Borrows everything; exported for tests.
  */
 export function curvatureGram(task: Task, r: LossAndGrads, params: ParamDict, x: Tensor) {
-  return (dirs: ParamDict[]): number[][] => {
+  return async (dirs: ParamDict[]): Promise<number[][]> => {
     if (r.forward) return fisherGram(task.loss, r.forward.out, r.forward.tangents(dirs));
     const q = (d: ParamDict) => fisherCurvature(task.model, task.loss, params, x, d);
-    const M = dirs.map((d, i) => dirs.map((_, j) => (i === j ? q(d) : 0)));
+    const M: number[][] = dirs.map(() => dirs.map(() => 0));
+    for (let i = 0; i < dirs.length; i++) M[i][i] = await q(dirs[i]);
     for (let i = 0; i < dirs.length; i++)
       for (let j = i + 1; j < dirs.length; j++) {
         const sum = Object.fromEntries(
           Object.keys(dirs[i]).map((k) => [k, dirs[i][k].ref.add(dirs[j][k].ref)]),
         );
-        M[i][j] = M[j][i] = (q(sum) - M[i][i] - M[j][j]) / 2;
+        M[i][j] = M[j][i] = ((await q(sum)) - M[i][i] - M[j][j]) / 2;
         disposeTree(sum);
       }
     return M;
   };
 }
 
-/** One step from (params, state) on batch b, the `step`-th of the run (its Fisher sampling key). */
-export function trainingStep(
+/**
+ * One step from (params, state) on batch b, the `step`-th of the run (its Fisher sampling key).
+ * Asynchronous: the loss (and the squared error) come back in one device read, as WebGPU needs.
+ */
+export async function trainingStep(
   task: Task,
   built: BuiltOptimizer,
   s: StepSettings,
@@ -92,7 +97,7 @@ export function trainingStep(
   state: unknown,
   b: Batch,
   step: number,
-): StepResult {
+): Promise<StepResult> {
   const { x, y } = batchArrays(task, b);
   const key = built.fisher === 'true' ? random.key(s.seed * 1000003 + step) : undefined;
   const needsBatch = built.curvature === true;
@@ -107,8 +112,9 @@ export function trainingStep(
     objective = objective.add(l2Term(params, s.l2));
     for (const [k, g] of Object.entries(r.grads)) r.grads[k] = g.add(params[k].ref.mul(s.l2));
   }
-  const loss = phase('read-loss', () => (objective.dataSync() as Float32Array)[0]);
-  const sse = r.sse ? (r.sse.dataSync() as Float32Array)[0] : undefined;
+  const read = await phase('read-loss', () => readScalars(r.sse ? [objective, r.sse] : [objective]));
+  const loss = read[0];
+  const sse = r.sse ? read[1] : undefined;
   const release = () => {
     r.forward?.dispose();
     if (needsBatch) {
@@ -119,13 +125,7 @@ export function trainingStep(
   };
   if (!Number.isFinite(loss)) {
     // Name the first layer whose gradient is non-finite (read back only on this rare path).
-    let nonFiniteGradient: string | null = null;
-    for (const [k, g] of Object.entries(r.grads)) {
-      if (!(g.ref.dataSync() as Float32Array).every(Number.isFinite)) {
-        nonFiniteGradient = k;
-        break;
-      }
-    }
+    const nonFiniteGradient = await firstNonFinite(r.grads);
     disposeTree(r.grads);
     release();
     return { params, state, loss, sse, info: {}, finite: false, nonFiniteGradient };
@@ -144,8 +144,19 @@ export function trainingStep(
         return value;
       });
   }
-  const [u, next] = phase('update', () => built.opt.update(r.grads, state, params, ctx));
+  const [u, next] = await phase('update', () => built.opt.update(r.grads, state, params, ctx));
   release();
   const moved = phase('apply', () => applyUpdates(params, u));
   return { params: moved, state: next, loss, sse, info, finite: true };
+}
+
+/**
+ * The first entry (in the dict's order) with a NaN or ±Inf value, or null; one read for all of them
+ * (borrows the dict).
+ */
+export async function firstNonFinite(d: ParamDict): Promise<string | null> {
+  const names = Object.keys(d);
+  const flags = await readScalars(names.map((k) => np.all(np.isfinite(d[k].ref)).astype(np.float32)));
+  const i = flags.indexOf(0);
+  return i < 0 ? null : names[i];
 }

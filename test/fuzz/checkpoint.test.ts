@@ -27,7 +27,7 @@ let seeds: Uint8Array[] = [];
 beforeAll(async () => {
   await ready;
   const path = join(dir, 'seed.safetensors');
-  saveCheckpoint(path, {
+  await saveCheckpoint(path, {
     params: { w: np.array([1, 2, 3, 4, 5, 6]).reshape([2, 3]), b: np.array([0.5, -1]) },
     state: { mu: [np.array([1, 2])], count: np.array([4], { dtype: np.int32 }), g: matrix([[1, [2, 1]]]) },
     step: 11,

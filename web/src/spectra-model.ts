@@ -59,7 +59,7 @@ async function hostMatrix(t: Tensor, rows: number, cols: number): Promise<Matrix
 async function afterStep(opt: GradientTransformation<unknown>, W: Matrix, G: Matrix): Promise<Matrix> {
   const params: ParamDict = { w: tensor(W) };
   const state = opt.init(params);
-  const [u, after] = opt.update({ w: tensor(G) }, state, params);
+  const [u, after] = await opt.update({ w: tensor(G) }, state, params);
   disposeTree(after);
   return hostMatrix(params.w.add(u.w), W.rows, W.cols);
 }
