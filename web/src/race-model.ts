@@ -13,7 +13,7 @@ import { eagerLossAndGrads } from '../../src/train/jit-step.js';
 import { evaluate } from '../../src/train/loop.js';
 import { type BuiltOptimizer, buildOptimizer } from '../../src/train/optimizers.js';
 import { type StepSettings, trainingStep } from '../../src/train/step.js';
-import { loadTask, type Task } from '../../src/train/tasks.js';
+import { loadTask, MNIST_MLP_LR, type Task } from '../../src/train/tasks.js';
 
 /** Magic of the lab's MNIST subset file (web/scripts/mnist-subset.mjs). */
 const MAGIC = 'RZMN';
@@ -57,18 +57,7 @@ export function mnistSubsetTask(data: { train: Dataset; test: Dataset }): Task {
     epochs: 1,
     klClip: 0.01,
     // The rates of riesz's mnist-mlp task.
-    lr: {
-      sgd: 0.1,
-      momentum: 0.05,
-      adam: 1e-3,
-      adamw: 1e-3,
-      'frobenius-identity': 0.1,
-      kfac: 0.2,
-      shampoo: 1e-3,
-      muon: 0.02,
-      'muon-kfac': 0.05,
-      pion: 0.05,
-    },
+    lr: { ...MNIST_MLP_LR },
   };
 }
 
