@@ -3,15 +3,16 @@
  * out×in (a map ℝⁱⁿ → ℝᵒᵘᵗ). Entries that are not 2-D (or 4-D conv kernels, for Muon) pass through
  * unchanged: route them to another optimizer (see partition.ts).
  */
-import { numpy as np } from '@jax-js/jax';
+import { defaultDevice, numpy as np } from '@jax-js/jax';
+import { readScalars } from '../backend/read.js';
 import {
   type NewtonSchulzSchedule,
   type NewtonSchulzScheduleName,
   resolveSchedule,
 } from '../linalg/matfun.js';
 import { mapDict } from './base.js';
-import { type PolarCoefficients, polarNewtonSchulz } from './matrix-functions.js';
-import type { ParamDict, SyncGradientTransformation, Tensor } from './types.js';
+import { cayleyNewtonSchulz, type PolarCoefficients, polarNewtonSchulz } from './matrix-functions.js';
+import type { GradientTransformation, ParamDict, SyncGradientTransformation, Tensor } from './types.js';
 
 /** Gram matrices of one weight's domain (V, in×in) and codomain (W, out×out); omitted = identity. */
 export interface WeightGeometry {
@@ -109,32 +110,51 @@ export interface PionOptions {
  * Ω_L = G Aᵀ − A Gᵀ and Ω_R = Aᵀ G − Gᵀ A (skew, so Q is orthogonal and every singular value of A is
  * kept); each rotation decreases the loss to first order by η‖Ω‖²/2. Emits the update Q_L A Q_R − A,
  * already scaled: do not chain a learning-rate step after it.
+ *
+ * On the CPU devices the Cayley transform is a linear solve. On WebGPU, where jax-js's solve is a
+ * slow LU, it is a Newton–Schulz inverse whose length comes from ‖H‖_F (one read per step for all
+ * layers, so the update is asynchronous there).
  */
-export function pion({ lr, side = 'both' }: PionOptions): SyncGradientTransformation<null> {
-  const cayley = (Omega: Tensor): Tensor => {
-    const n = Omega.shape[0];
-    const half = Omega.mul(lr / 2);
-    return np.linalg.solve(np.eye(n).add(half.ref), np.eye(n).sub(half));
-  };
+export function pion({ lr, side = 'both' }: PionOptions): GradientTransformation<null> {
+  const skew = (M: Tensor) => M.ref.sub(M.transpose()).mul(lr / 2);
   return {
     init: () => null,
     update(grads, state, params) {
-      const out = mapDict(grads, (g, name) => {
+      // H = ηΩ/2 per rotated side of each 2-D weight.
+      const sides: Record<string, { left?: Tensor; right?: Tensor }> = {};
+      for (const [name, g] of Object.entries(grads)) {
         const A = params?.[name];
-        if (g.shape.length !== 2 || !A) return g;
-        let next = A.ref;
-        if (side !== 'right') {
-          const GAt = np.matmul(g.ref, A.ref.transpose());
-          next = np.matmul(cayley(GAt.ref.sub(GAt.transpose())), next);
-        }
-        if (side !== 'left') {
-          const AtG = np.matmul(A.ref.transpose(), g.ref);
-          next = np.matmul(next, cayley(AtG.ref.sub(AtG.transpose())));
-        }
-        g.dispose();
-        return next.sub(A.ref);
+        if (g.shape.length !== 2 || !A) continue;
+        sides[name] = {
+          left: side !== 'right' ? skew(np.matmul(g.ref, A.ref.transpose())) : undefined,
+          right: side !== 'left' ? skew(np.matmul(A.ref.transpose(), g.ref)) : undefined,
+        };
+      }
+      const rotate = (cayley: (H: Tensor) => Tensor): [ParamDict, null] => {
+        const out = mapDict(grads, (g, name) => {
+          const s = sides[name];
+          if (!s) return g;
+          const A = params?.[name] as Tensor;
+          let next = A.ref;
+          if (s.left) next = np.matmul(cayley(s.left), next);
+          if (s.right) next = np.matmul(next, cayley(s.right));
+          g.dispose();
+          return next.sub(A.ref);
+        });
+        return [out, state];
+      };
+      if (defaultDevice() !== 'webgpu') return rotate(cayleySolve);
+      const hs = Object.values(sides).flatMap((s) => [s.left, s.right].filter((h) => h !== undefined));
+      return readScalars(hs.map((h) => np.sum(np.square(h.ref)))).then((normsSq) => {
+        const normOf = new Map(hs.map((h, i) => [h, normsSq[i]]));
+        return rotate((H) => cayleyNewtonSchulz(H, normOf.get(H) ?? Number.NaN));
       });
-      return [out, state];
     },
   };
+}
+
+/** (I + H)⁻¹(I − H) by a linear solve. Consumes H. */
+function cayleySolve(H: Tensor): Tensor {
+  const n = H.shape[0];
+  return np.linalg.solve(np.eye(n).add(H.ref), np.eye(n).sub(H));
 }

@@ -14,6 +14,7 @@ import { applyUpdates } from './base.js';
 import { pion, scaleByMuon } from './geometry-transforms.js';
 import { factoredDamping, scaleByKfac } from './kfac.js';
 import {
+  cayleyNewtonSchulz,
   inverseNewtonSchulz,
   inverseRootNewton,
   POLAR_CUBIC,
@@ -27,6 +28,12 @@ beforeAll(async () => {
 });
 
 const toJax = (M: Matrix) => np.array(toNested(M) as number[][]);
+const build = (n: number, f: (i: number, j: number) => number): Matrix => {
+  const M = identity(n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) M.re[i * n + j] = f(i, j);
+  return M;
+};
+const frobeniusOf = (M: Matrix) => Math.sqrt(M.re.reduce((s, v) => s + v * v, 0));
 const fromJax = (x: np.Array): Matrix => {
   const [r, c] = x.shape;
   return { rows: r, cols: c, re: Float64Array.from(read(x)), im: null };
@@ -120,6 +127,57 @@ describe('matmul-only matrix functions', () => {
     const cold = await inverseNewtonSchulz(A.ref);
     expectArrayClose(cold.ref, exact, 1e-4);
     expectArrayClose(await inverseNewtonSchulz(A, { start: cold }), exact, 1e-4);
+  });
+  // A 48×48 SPD matrix with eigenvalues from 1e-3 to 1 (a K-FAC factor plus its shift looks so):
+  // from the cold start ‖I − A/‖A‖‖_F ≈ 6.7, which the old "‖R₀‖_F < 1" test took for divergence.
+  const spd = (n: number, lo: number): Matrix => {
+    const Q = polar(randomNormal(new Rng(7), n, n));
+    const D = identity(n);
+    for (let i = 0; i < n; i++) D.re[i * n + i] = lo ** (i / (n - 1));
+    return matmul(matmul(Q, D), conjTranspose(Q));
+  };
+  it('Newton–Schulz inverse converges from the cold start when ‖I − A/‖A‖‖_F ≥ 1, without the exact fallback', async () => {
+    const A = spd(48, 1e-3);
+    const X = await inverseNewtonSchulz(toJax(A), { exactFallback: false });
+    const AX = matmul(A, fromJax(X));
+    for (let i = 0; i < 48; i++) AX.re[i * 48 + i] -= 1;
+    expect(Math.sqrt(AX.re.reduce((s, v) => s + v * v, 0)) / Math.sqrt(48)).toBeLessThan(1e-3);
+  });
+  it('Newton–Schulz inverse drops a warm start that does not contract and restarts cold', async () => {
+    const A = spd(16, 1e-2);
+    const bad = np.eye(16).mul(50); // ‖I − 50A‖ > 1: the iteration from here diverges
+    const X = await inverseNewtonSchulz(toJax(A), { start: bad, exactFallback: false });
+    const AX = matmul(A, fromJax(X));
+    for (let i = 0; i < 16; i++) AX.re[i * 16 + i] -= 1;
+    expect(Math.max(...AX.re.map(Math.abs))).toBeLessThan(1e-3);
+  });
+  it.each([0, 0.05, 1, 8])(
+    'the Newton–Schulz Cayley transform of a skew H with ‖H‖_F = %s matches the solve and is orthogonal',
+    (norm) => {
+      const G = randomNormal(new Rng(11), 12, 12);
+      const S = build(12, (i, j) => G.re[i * 12 + j] - G.re[j * 12 + i]);
+      const f = frobeniusOf(S);
+      const H = build(12, (i, j) => (f === 0 ? 0 : (S.re[i * 12 + j] * norm) / f));
+      const Q = fromJax(cayleyNewtonSchulz(toJax(H), norm * norm));
+      // (I + H)Q = I − H, in f64 on the host.
+      const lhs = matmul(
+        build(12, (i, j) => (i === j ? 1 : 0) + H.re[i * 12 + j]),
+        Q,
+      );
+      const rhs = build(12, (i, j) => (i === j ? 1 : 0) - H.re[i * 12 + j]);
+      expect(Math.max(...lhs.re.map((v, k) => Math.abs(v - rhs.re[k])))).toBeLessThan(1e-5 * (1 + norm));
+      const QtQ = matmul(conjTranspose(Q), Q);
+      expect(Math.max(...QtQ.re.map((v, k) => Math.abs(v - (k % 13 === 0 ? 1 : 0))))).toBeLessThan(1e-5);
+    },
+  );
+  it('Newton–Schulz inverse of an indefinite matrix throws NumericalError without the exact fallback', async () => {
+    const A = np.array([
+      [1, 0],
+      [0, -1],
+    ]);
+    await expect(inverseNewtonSchulz(A, { exactFallback: false })).rejects.toThrow(
+      /Newton–Schulz inverse of a 2×2/,
+    );
   });
 });
 

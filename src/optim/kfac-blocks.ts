@@ -378,7 +378,10 @@ async function deviceDampedInverse(
       prev?.dispose();
       X = await inverseRootNewton(M.ref, 2, { name: what });
     } else if (settings.inverse === 'newton-schulz') {
-      X = await inverseNewtonSchulz(M.ref, { start: prev ?? undefined });
+      // It checks its own residual (RMS ≤ 1e-3) and throws rather than run jax-js's slow device LU.
+      X = await inverseNewtonSchulz(M.ref, { start: prev ?? undefined, exactFallback: false });
+      M.dispose();
+      return X;
     } else {
       prev?.dispose();
       X = np.linalg.inv(M.ref);

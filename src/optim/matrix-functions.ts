@@ -116,37 +116,113 @@ export async function inverseRootNewton(
   return X;
 }
 
+/** Options of {@link inverseNewtonSchulz}. */
+export interface InverseNewtonSchulzOptions {
+  /** A previous inverse to start from (consumed); a cold start from I/‖A‖ when absent or when it fails. */
+  start?: Tensor;
+  /** At most this many iterations (two products and one scalar read each). */
+  iterations?: number;
+  /** Stop when the residual's root mean square ‖I − AX‖_F/√n is at most this. */
+  tol?: number;
+  /**
+   * When the iteration fails, return jax-js's exact inverse (true, the default) or throw a
+   * NumericalError (false: for callers with a better fallback — jax-js's inverse is an LU that runs
+   * slowly on WebGPU).
+   */
+  exactFallback?: boolean;
+}
+
+/** A residual RMS at which float32 round-off, not the iteration, has the last word. */
+const STALL_ACCEPT = 1e-3;
+
 /**
  * A⁻¹ for symmetric positive definite A by Newton–Schulz, X ← X(2I − AX), warm-started from `start`
- * (a previous inverse) when given, else from I/‖A‖_F. Falls back to an exact inverse when the
- * iteration does not contract (a warm start too far off, or a badly conditioned A).
+ * (a previous inverse) when given, else from I/min(‖A‖_F, ‖A‖_∞). The residual squares each step
+ * (R ← R²). From the cold start every iterate is a polynomial in A, so the residual's eigenvalues
+ * 1 − λ/‖A‖ lie in [0, 1) and shrink monotonically even when ‖R₀‖_F ≥ 1 (for n > 1 it nearly always
+ * is): the iteration is judged by whether the residual falls, not by ‖R₀‖_F < 1. A warm start that
+ * does not contract is dropped for the cold one; a residual that stops halving at float32 round-off
+ * (RMS ≤ 1e-3) is accepted. Consumes A.
+ * @throws NumericalError when the iteration fails and `exactFallback` is false.
  */
 export async function inverseNewtonSchulz(
   A: Tensor,
-  { start, iterations = 30, tol = 1e-5 }: { start?: Tensor; iterations?: number; tol?: number } = {},
+  { start, iterations = 40, tol = 1e-6, exactFallback = true }: InverseNewtonSchulzOptions = {},
 ): Promise<Tensor> {
   const n = A.shape[0];
-  // X₀ = I/‖A‖_F, the norm kept on the device.
-  let X = start ?? np.eye(n).div(np.sqrt(np.sum(np.square(A.ref))));
+  // Both norms bound λ_max of a symmetric A; the ∞-norm is far tighter for a flat spectrum.
+  const cold = () => {
+    const fro = np.sqrt(np.sum(np.square(A.ref)));
+    const inf = np.max(np.sum(np.abs(A.ref), 1));
+    return np.eye(n).div(np.minimum(fro, inf));
+  };
+  let warm = start !== undefined;
+  let X = start ?? cold();
   let prev = Number.POSITIVE_INFINITY;
   for (let it = 0; it < iterations; it++) {
-    // Residual R = I − AX; R_{k+1} = R_k², so ‖R‖_F < 1 guarantees quadratic convergence.
     const R = np.eye(n).sub(np.matmul(A.ref, X.ref));
-    const err = await hostScalar(np.sqrt(np.sum(np.square(R.ref))));
-    if (!Number.isFinite(err) || err >= prev || err >= 1) {
-      R.dispose();
-      X.dispose();
-      return np.linalg.inv(A);
-    }
-    if (err <= tol) {
+    const rms = (await hostScalar(np.sqrt(np.sum(np.square(R.ref))))) / Math.sqrt(n);
+    const falling = rms < prev;
+    // Near convergence R ← R² falls by orders of magnitude; less than half means round-off.
+    if (rms <= tol || (rms > 0.5 * prev && rms <= STALL_ACCEPT)) {
       R.dispose();
       A.dispose();
       return X;
     }
-    prev = err;
+    if (!falling) {
+      R.dispose();
+      X.dispose();
+      if (warm) {
+        // The warm start did not contract: begin again from the cold start, which always does.
+        warm = false;
+        X = cold();
+        prev = Number.POSITIVE_INFINITY;
+        continue;
+      }
+      return inverseFailed(A, exactFallback, `the residual stopped falling at RMS ${rms.toPrecision(3)}`);
+    }
+    prev = rms;
     // X(2I − AX) = X + X(I − AX)
     X = X.ref.add(np.matmul(X, R));
   }
+  if (prev <= STALL_ACCEPT) {
+    A.dispose();
+    return X;
+  }
+  X.dispose();
+  return inverseFailed(A, exactFallback, `no convergence in ${iterations} iterations`);
+}
+
+function inverseFailed(A: Tensor, exactFallback: boolean, why: string): Tensor {
+  if (exactFallback) return np.linalg.inv(A);
+  const n = A.shape[0];
   A.dispose();
-  return X;
+  throw new NumericalError(`Newton–Schulz inverse of a ${n}×${n} matrix failed: ${why}`);
+}
+
+/**
+ * The Cayley transform (I + H)⁻¹(I − H) = 2(I + H)⁻¹ − I of a skew-symmetric H, by Newton–Schulz:
+ * I + H is normal with (I + H)(I + H)ᵀ = I + HᵀH, so from X₀ = (I − H)/(1 + ‖H‖_F²) the residual
+ * I − (I + H)X₀ has eigenvalues in [0, ρ], ρ = ‖H‖_F²/(1 + ‖H‖_F²), and squares each step; the
+ * iteration runs until ρ^(2^k) ≤ 2⁻³⁰, below float32 round-off. `normSq` is ‖H‖_F² (read by the
+ * caller, once for many layers). Consumes H.
+ */
+export function cayleyNewtonSchulz(H: Tensor, normSq: number): Tensor {
+  if (!Number.isFinite(normSq)) {
+    H.dispose();
+    throw new NumericalError(`Cayley transform: ‖H‖_F² is ${normSq}`);
+  }
+  const n = H.shape[0];
+  const rho = normSq / (1 + normSq);
+  // At most 60 steps: only an absurd step size (‖H‖_F² ≳ 1e15) needs more.
+  const steps =
+    rho === 0 ? 0 : Math.min(60, Math.max(0, Math.ceil(Math.log2((30 * Math.LN2) / -Math.log(rho)))));
+  const B = np.eye(n).add(H.ref);
+  let X = np
+    .eye(n)
+    .sub(H)
+    .div(1 + normSq);
+  for (let k = 0; k < steps; k++) X = X.ref.add(np.matmul(X.ref, np.eye(n).sub(np.matmul(B.ref, X))));
+  B.dispose();
+  return X.mul(2).sub(np.eye(n));
 }
