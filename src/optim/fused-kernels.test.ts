@@ -6,10 +6,10 @@ import { numpy as np } from '@jax-js/jax';
 import { describe, expect, it } from 'vitest';
 import { ready } from '../../test/jax-setup.js';
 import { f32Workspace } from '../linalg/wasm/runtime.js';
-import { adam, momentum } from '../optim/alias.js';
-import { applyUpdates } from '../optim/base.js';
-import type { ParamDict } from '../optim/types.js';
-import { adamReference, fusedAdamStep, fusedMomentumStep, momentumReference } from './dense-engine-optim.js';
+import { adam, momentum } from './alias.js';
+import { applyUpdates } from './base.js';
+import { adamReference, fusedAdamStep, fusedMomentumStep, momentumReference } from './fused-kernels.js';
+import type { ParamDict } from './types.js';
 
 function values(n: number, seed: number, scale = 1): Float32Array {
   let s = seed;
