@@ -1,48 +1,65 @@
 /**
- * Optimizer updates as one fused WebAssembly SIMD pass over f32 parameters in the shared Wasm memory
- * (asm/dense.ts: `adamUpdate`, `momentumUpdate`): parameters, gradient and moments are read once and
- * written in place, where the jax-js transformations (optim/base.ts) issue about ten elementwise
- * operations per parameter. They round as those transformations do, operation for operation; the
- * naive scalar references stay beside them (`adamReference`, `momentumReference`) and the tests hold
- * all three together. Pointers are byte addresses in an {@link F32Workspace}.
+ * Optimizer updates as one fused WebAssembly SIMD pass over f32 buffers in the shared Wasm memory
+ * (asm/dense.ts: `adamUpdate`, `momentumUpdate`): gradient and moments are read once, the moments
+ * written in place and the update u written beside them, where the jax-js chains (optim/base.ts)
+ * issue about ten elementwise operations per parameter. They round as those chains do on the CPU
+ * devices, operation for operation and with the same f32 coefficients (jax-js divides as x·(1/y),
+ * the reciprocal rounded to f32 — from f64 when y is a number — and so do they), so that both give the same bits; the naive scalar
+ * references stay beside them
+ * (`adamReference`, `momentumReference`) and the tests hold all three together. Pointers are byte
+ * addresses in an {@link F32Scratch} (or the engine's workspace).
  */
-import type { F32Workspace } from '../linalg/wasm/runtime.js';
+import type { DenseKernels } from '../linalg/wasm/runtime.js';
 
-/** Adam's hyperparameters (the defaults of optim/base.ts `scaleByAdam`). */
+/** Adam's coefficients for one step (the defaults of optim/base.ts `scaleByAdam`). */
 export interface FusedAdamOptions {
+  /** The learning rate of this step (the update is −lr times the direction). */
   lr: number;
   b1?: number;
   b2?: number;
   eps?: number;
+  /** Decoupled weight decay λ: u = −lr·(d + λp) (AdamW); 0 (the default) leaves p unread. */
+  weightDecay?: number;
 }
 
-/** Byte pointers of n f32 values each: parameters, gradient, first and second moments. */
+/** Byte pointers of n f32 values each: parameters, gradient, first and second moments, update. */
 export interface AdamBuffers {
   p: number;
   g: number;
   m: number;
   v: number;
+  u: number;
 }
 
-/** Adam's step t (1, 2, …) on n parameters in place: moments, then p ← p − lr·m̂/(√v̂ + ε). */
+/** Adam's step t (1, 2, …) on n values: moments in place, u = −lr·(m̂/(√v̂ + ε) + λp). */
 export function fusedAdamStep(
-  ws: F32Workspace,
-  { p, g, m, v }: AdamBuffers,
+  kernels: DenseKernels,
+  { p, g, m, v, u }: AdamBuffers,
   n: number,
   t: number,
-  { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 }: FusedAdamOptions,
+  { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 0 }: FusedAdamOptions,
 ): void {
-  ws.kernels.adamUpdate(p, g, m, v, n, lr, b1, b2, eps, 1 - b1 ** t, 1 - b2 ** t);
+  // The coefficients are computed in f64 and rounded to f32 at the call, as jax-js rounds the
+  // scalars of `mul(1 - b1)` and `mul(-lr)`; its `div(c)` by a number multiplies by 1/c so rounded.
+  const [r1, r2] = [1 / (1 - b1 ** t), 1 / (1 - b2 ** t)];
+  kernels.adamUpdate(p, g, m, v, u, n, b1, 1 - b1, b2, 1 - b2, eps, r1, r2, weightDecay, -lr);
 }
 
-/** Heavy-ball momentum on n parameters in place: m ← decay·m + g, p ← p − lr·m. */
+/** Momentum's coefficients: the rate of this step, β (default 0.9), Nesterov (default false). */
+export interface FusedMomentumOptions {
+  lr: number;
+  decay?: number;
+  nesterov?: boolean;
+}
+
+/** Heavy-ball momentum on n values: m ← β·m + g in place, u = −lr·m (or −lr·(g + β·m), Nesterov). */
 export function fusedMomentumStep(
-  ws: F32Workspace,
-  { p, g, m }: Omit<AdamBuffers, 'v'>,
+  kernels: DenseKernels,
+  { g, m, u }: Pick<AdamBuffers, 'g' | 'm' | 'u'>,
   n: number,
-  { lr, decay = 0.9 }: { lr: number; decay?: number },
+  { lr, decay = 0.9, nesterov = false }: FusedMomentumOptions,
 ): void {
-  ws.kernels.momentumUpdate(p, g, m, n, lr, decay);
+  kernels.momentumUpdate(g, m, u, n, decay, -lr, nesterov ? 1 : 0);
 }
 
 const f = Math.fround;
@@ -53,29 +70,32 @@ export function adamReference(
   g: Float32Array,
   m: Float32Array,
   v: Float32Array,
+  u: Float32Array,
   t: number,
-  { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 }: FusedAdamOptions,
+  { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 0 }: FusedAdamOptions,
 ): void {
-  const [fb1, fb2, a1, a2] = [f(b1), f(b2), f(1 - f(b1)), f(1 - f(b2))];
-  const [c1, c2, fe, nl] = [f(1 - b1 ** t), f(1 - b2 ** t), f(eps), f(-lr)];
-  for (let i = 0; i < p.length; i++) {
+  const [fb1, fb2, a1, a2] = [f(b1), f(b2), f(1 - b1), f(1 - b2)];
+  const [r1, r2] = [f(1 / (1 - b1 ** t)), f(1 / (1 - b2 ** t))];
+  const [fe, wd, nl] = [f(eps), f(weightDecay), f(-lr)];
+  for (let i = 0; i < g.length; i++) {
     m[i] = f(f(m[i] * fb1) + f(g[i] * a1));
     v[i] = f(f(v[i] * fb2) + f(f(g[i] * g[i]) * a2));
-    const u = f(f(m[i] / c1) / f(f(Math.sqrt(f(v[i] / c2))) + fe));
-    p[i] = f(p[i] + f(u * nl));
+    let d = f(f(m[i] * r1) * f(1 / f(f(Math.sqrt(f(v[i] * r2))) + fe)));
+    if (wd !== 0) d = f(d + f(p[i] * wd));
+    u[i] = f(d * nl);
   }
 }
 
 /** The scalar reference of {@link fusedMomentumStep}. */
 export function momentumReference(
-  p: Float32Array,
   g: Float32Array,
   m: Float32Array,
-  { lr, decay = 0.9 }: { lr: number; decay?: number },
+  u: Float32Array,
+  { lr, decay = 0.9, nesterov = false }: FusedMomentumOptions,
 ): void {
   const [d, nl] = [f(decay), f(-lr)];
-  for (let i = 0; i < p.length; i++) {
+  for (let i = 0; i < g.length; i++) {
     m[i] = f(f(m[i] * d) + g[i]);
-    p[i] = f(p[i] + f(m[i] * nl));
+    u[i] = f((nesterov ? f(g[i] + f(m[i] * d)) : m[i]) * nl);
   }
 }
