@@ -7,10 +7,14 @@
  *
  * The transformation is the chain it stands for as far as anyone can see: the same `init`, the same
  * state (a tuple of the stages' states: Adam's count and moments as jax-js arrays, the learning
- * rate's count), the same updates — bit for bit on the CPU devices, since the pass rounds as the
- * eager operations do — so checkpoints written by either resume in the other. The eager chain runs
- * instead under tracing (jit, grad), on WebGPU, for other dtypes, without the Wasm kernels, and when
- * the pass is switched off ({@link setFusedUpdates}).
+ * rate's count), so checkpoints written by either resume in the other, and the same updates: bit
+ * for bit on the CPU devices, since the pass rounds as jax-js's f32 operations do. The one exception
+ * is where jax-js does not compute in f32: it keeps an array of equal values under 128 long (any
+ * one-element array) as a constant and folds operations on such constants in f64, so there the two
+ * may differ in the last bit — and the eager chain's result then depends on whether the array came
+ * from a checkpoint, which the pass's does not. The eager chain runs instead under tracing (jit,
+ * grad), on WebGPU, for other dtypes, without the Wasm kernels, and when the pass is switched off
+ * ({@link setFusedUpdates}).
  */
 import { numpy as np } from '@jax-js/jax';
 import { phase } from '../backend/profile.js';
@@ -54,27 +58,10 @@ function onCpu(x: Tensor | undefined, size: number): boolean {
   );
 }
 
-/**
- * Arrays under this many values stay with the eager chain: jax-js keeps an array of equal values this
- * small as a constant and folds operations on such constants in f64, so the pass would differ from it
- * in the last bit (a one-element bias), and copying saves nothing at this size.
- */
-const SMALL = 128;
-
-/** The names of the gradients the pass takes (the rest go to the eager chain), or null for none. */
+/** The names of the gradients, when the pass can take every one of them (else null). */
 function fusedKeys(grads: ParamDict, fits: (k: string, n: number) => boolean): string[] | null {
-  if (!fusedOn) return null;
-  const keys = Object.keys(grads).filter((k) => grads[k].size >= SMALL);
-  return keys.length > 0 && keys.every((k) => fits(k, grads[k].size)) ? keys : null;
-}
-
-/** The entries of `d` named in `keys`. */
-const pick = (d: ParamDict, keys: string[]): ParamDict => Object.fromEntries(keys.map((k) => [k, d[k]]));
-
-/** The gradients the pass does not take, for the eager chain (null: none). */
-function eagerPart(grads: ParamDict, fused: string[]): ParamDict | null {
-  const rest = Object.keys(grads).filter((k) => !fused.includes(k));
-  return rest.length > 0 ? pick(grads, rest) : null;
+  const keys = Object.keys(grads);
+  return fusedOn && keys.length > 0 && keys.every((k) => fits(k, grads[k].size)) ? keys : null;
 }
 
 /** Reads an array into the heap at element `at` (consumes it). */
@@ -132,12 +119,7 @@ export function adamChain(
       const stride = keys ? strideFor(grads, keys) : 0;
       const ws = keys ? f32Scratch(5 * 4 * stride) : null;
       if (!keys || !ws) return eager.update(grads, state, params, ctx);
-      // The small arrays first, by the eager chain: it advances the counts and passes the other
-      // moments through untouched.
-      const rest = eagerPart(grads, keys);
-      const [u, after]: [ParamDict, unknown[] | null] = rest
-        ? eager.update(rest, state, params, ctx)
-        : [{}, null];
+      const u: ParamDict = {};
       const [P, G, M, V, U] = [0, 1, 2, 3, 4].map((i) => ws.base / 4 + i * stride);
       const t = adamState.count + 1;
       const lrNow = schedule(rateState.count);
@@ -163,9 +145,8 @@ export function adamChain(
         nu[k] = copyOut(ws.heap, V, shape);
         u[k] = copyOut(ws.heap, U, shape);
       }
-      const before = (after?.[0] ?? adamState) as AdamState;
       const next: unknown[] = [
-        { count: t, mu: { ...before.mu, ...mu }, nu: { ...before.nu, ...nu } },
+        { count: t, mu: { ...adamState.mu, ...mu }, nu: { ...adamState.nu, ...nu } },
         ...state.slice(1, -1),
         { count: rateState.count + 1 },
       ];
@@ -189,10 +170,7 @@ export function momentumChain(
       const stride = keys ? strideFor(grads, keys) : 0;
       const ws = keys ? f32Scratch(3 * 4 * stride) : null;
       if (!keys || !ws) return eager.update(grads, state, params, ctx);
-      const rest = eagerPart(grads, keys);
-      const [u, after]: [ParamDict, unknown[] | null] = rest
-        ? eager.update(rest, state, params, ctx)
-        : [{}, null];
+      const u: ParamDict = {};
       const [G, M, U] = [0, 1, 2].map((i) => ws.base / 4 + i * stride);
       const lrNow = schedule(rateState.count);
       const m: ParamDict = {};
@@ -206,8 +184,7 @@ export function momentumChain(
         m[k] = copyOut(ws.heap, M, shape);
         u[k] = copyOut(ws.heap, U, shape);
       }
-      const before = (after?.[0] ?? traceState) as { m: ParamDict };
-      return [u, [{ m: { ...before.m, ...m } }, { count: rateState.count + 1 }]];
+      return [u, [{ m: { ...traceState.m, ...m } }, { count: rateState.count + 1 }]];
     },
   };
 }
