@@ -22,9 +22,12 @@
  * parts). Any task: `--task mnist-mlp`, `--task mobydick-char` (jit-compiled, as the loop runs it).
  * --time-to-adam-loss also measures the wall time K-FAC needs to reach Adam's 300-step train loss
  * (some twenty minutes more).
+ * --fused-ab R times the step with the fused optimizer pass on and off (optim/fused.ts), R rounds
+ * interleaved, for Adam (and the optimizers of --fused-ab-optimizers, e.g. adam,momentum), and
+ * prints the medians and their ratio, then exits.
  *
  * usage: npm run bench:train [-- --steps 5] [-- --peers torch,tfjs,jaxjs,kfac] [-- --profile]
- *        [-- --task T] [-- --json FILE] [-- --time-to-adam-loss]
+ *        [-- --task T] [-- --json FILE] [-- --time-to-adam-loss] [-- --fused-ab R]
  *   --peers picks what runs besides riesz's Adam (default: all of kfac, torch, tfjs, jaxjs);
  *   --json writes the step times, the loss checks and the ratios.
  */
@@ -37,6 +40,7 @@ import { phase, profileTotals, setProfiling } from '../src/backend/profile.js';
 import { enableThreads } from '../src/backend/threads.js';
 import { type Batch, epochBatches } from '../src/data/dataset.js';
 import { disposeTree } from '../src/optim/base.js';
+import { setFusedUpdates } from '../src/optim/fused.js';
 import type { ParamDict } from '../src/optim/types.js';
 import { eagerLossAndGrads, jitLossAndGrads, jitPredict } from '../src/train/jit-step.js';
 import { train } from '../src/train/loop.js';
@@ -172,6 +176,30 @@ async function profileSteps(optimizer: string, n: number, skip: number) {
     groups,
     gemm_all_phases: gemm,
   };
+}
+
+// The fused optimizer pass against the eager jax-js chain: R rounds, each timing `steps` steps after
+// 3 warm-up steps with the pass on, then off (the same work: the two give the same bits).
+if (arg('--fused-ab') !== undefined) {
+  const rounds = Number(arg('--fused-ab'));
+  const optimizers = (arg('--fused-ab-optimizers') ?? 'adam').split(',');
+  console.log(
+    `bench/train --fused-ab — ${task.name}, batch ${task.batch}, ${rounds} rounds of ${steps} steps each way, interleaved`,
+  );
+  for (const optimizer of optimizers) {
+    const times: Record<'on' | 'off', number[]> = { on: [], off: [] };
+    for (let r = 0; r < rounds; r++)
+      for (const mode of ['on', 'off'] as const) {
+        setFusedUpdates(mode === 'on');
+        times[mode].push(...(await timeSteps(optimizer, steps, 3)));
+      }
+    setFusedUpdates(true);
+    const [on, off] = [median(times.on), median(times.off)];
+    console.log(
+      `  ${optimizer}: step with the fused pass ${(1000 * on).toFixed(1)} ms, eager chain ${(1000 * off).toFixed(1)} ms (medians of ${times.on.length}): ${(off / on).toFixed(2)}× faster`,
+    );
+  }
+  process.exit(0);
 }
 
 if (process.argv.includes('--profile')) {
