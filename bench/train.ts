@@ -24,10 +24,12 @@
  * (some twenty minutes more).
  * --fused-ab R times the step with the fused optimizer pass on and off (optim/fused.ts), R rounds
  * interleaved, for Adam (and the optimizers of --fused-ab-optimizers, e.g. adam,momentum), and
- * prints the medians and their ratio, then exits.
+ * prints the medians and their ratio, then exits. --no-fused switches the pass off for the whole run
+ * (e.g. to profile the eager chain).
  *
  * usage: npm run bench:train [-- --steps 5] [-- --peers torch,tfjs,jaxjs,kfac] [-- --profile]
  *        [-- --task T] [-- --json FILE] [-- --time-to-adam-loss] [-- --fused-ab R]
+ *        [-- --no-fused]
  *   --peers picks what runs besides riesz's Adam (default: all of kfac, torch, tfjs, jaxjs);
  *   --json writes the step times, the loss checks and the ratios.
  */
@@ -80,6 +82,7 @@ const runs = (p: PeerName) => chosen.has(p);
 
 enableThreads(2);
 await initDevice('wasm');
+if (process.argv.includes('--no-fused')) setFusedUpdates(false);
 const task = loadTask(arg('--task') ?? 'mnist-autoencoder');
 
 /** Settings of a riesz step for `optimizer` on the task (jit-compiled where the task is). */
