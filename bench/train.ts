@@ -189,17 +189,25 @@ if (arg('--fused-ab') !== undefined) {
   console.log(
     `bench/train --fused-ab — ${task.name}, batch ${task.batch}, ${rounds} rounds of ${steps} steps each way, interleaved`,
   );
+  const cpuMs = () => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1000;
+  };
   for (const optimizer of optimizers) {
     const times: Record<'on' | 'off', number[]> = { on: [], off: [] };
+    const cpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
     for (let r = 0; r < rounds; r++)
       for (const mode of ['on', 'off'] as const) {
         setFusedUpdates(mode === 'on');
-        times[mode].push(...(await timeSteps(optimizer, steps, 3)));
+        let c0 = 0;
+        times[mode].push(...(await timeSteps(optimizer, steps, 3, () => (c0 = cpuMs()))));
+        cpu[mode].push((cpuMs() - c0) / steps);
       }
     setFusedUpdates(true);
     const [on, off] = [median(times.on), median(times.off)];
+    const [cOn, cOff] = [median(cpu.on), median(cpu.off)];
     console.log(
-      `  ${optimizer}: step with the fused pass ${(1000 * on).toFixed(1)} ms, eager chain ${(1000 * off).toFixed(1)} ms (medians of ${times.on.length}): ${(off / on).toFixed(2)}× faster`,
+      `  ${optimizer}: step with the fused pass ${(1000 * on).toFixed(1)} ms wall, ${cOn.toFixed(1)} ms CPU; eager chain ${(1000 * off).toFixed(1)} ms wall, ${cOff.toFixed(1)} ms CPU (medians of ${times.on.length} steps, CPU of ${rounds} rounds): ${(off / on).toFixed(2)}× faster in wall time, ${(cOff / cOn).toFixed(2)}× in CPU time`,
     );
   }
   process.exit(0);
