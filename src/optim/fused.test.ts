@@ -108,6 +108,36 @@ describe('fused optimizer transformations', () => {
       expect(fused.params).not.toEqual(start);
     });
 
+  it('takes the eager chain, consuming nothing first, when an array cannot be read synchronously', () => {
+    // jax-js refuses a synchronous read while its worker pool still computes the array (in a
+    // cross-origin-isolated page); a read that throws stands for that here.
+    const opt = adam(1e-2);
+    const want = (() => {
+      setFusedUpdates(false);
+      const params = dict(1);
+      const [u, s] = opt.update(dict(9, 0.1), opt.init(params), params);
+      setFusedUpdates(true);
+      const out = leaves(u);
+      disposeTree([u, s, params]);
+      return out;
+    })();
+    const params = dict(1);
+    const g = dict(9, 0.1);
+    const refusing = g['fc1.w'];
+    Object.defineProperty(refusing, 'dataSync', {
+      value: () => {
+        throw new Error('cannot read synchronously from a slot with async work');
+      },
+    });
+    setProfiling(true);
+    const [u, s] = opt.update(g, opt.init(params), params);
+    expect(fusedCalls()).toBe(0);
+    expect(leaves(u)).toEqual(want);
+    // The arrays read before the refusal were borrowed, not consumed: the eager chain used them.
+    expect(g['fc0.w'].refCount).toBe(0);
+    disposeTree([u, s, params]);
+  });
+
   it('keeps the eager chain under tracing (jit): the same update as outside it', () => {
     for (const make of [() => adam(1e-2), () => momentum(5e-2)]) {
       const params = dict(1);

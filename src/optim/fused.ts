@@ -64,9 +64,33 @@ function fusedKeys(grads: ParamDict, fits: (k: string, n: number) => boolean): s
   return fusedOn && keys.length > 0 && keys.every((k) => fits(k, grads[k].size)) ? keys : null;
 }
 
-/** Reads an array into the heap at element `at` (consumes it). */
-function copyIn(heap: () => Float32Array, at: number, x: Tensor): void {
-  const data = phase('from-jax', () => x.dataSync() as Float32Array);
+/**
+ * Host copies of each key's arrays (borrowed), or null when one cannot be read synchronously — where
+ * jax-js has asynchronous work pending on it (its worker pool, in a cross-origin-isolated page): the
+ * caller then takes the eager chain, with nothing consumed.
+ */
+function readAll(keys: string[], arraysOf: (k: string) => Tensor[]): Map<string, Float32Array[]> | null {
+  return phase('from-jax', () => {
+    const out = new Map<string, Float32Array[]>();
+    for (const k of keys) {
+      const data: Float32Array[] = [];
+      for (const x of arraysOf(k)) {
+        const borrowed = x.ref;
+        try {
+          data.push(borrowed.dataSync() as Float32Array);
+        } catch {
+          borrowed.dispose();
+          return null;
+        }
+      }
+      out.set(k, data);
+    }
+    return out;
+  });
+}
+
+/** Copies a host array into the heap at element `at`. */
+function copyIn(heap: () => Float32Array, at: number, data: Float32Array): void {
   phase('copies', () => heap().set(data, at));
 }
 
@@ -119,6 +143,15 @@ export function adamChain(
       const stride = keys ? strideFor(grads, keys) : 0;
       const ws = keys ? f32Scratch(5 * 4 * stride) : null;
       if (!keys || !ws) return eager.update(grads, state, params, ctx);
+      const data = readAll(keys, (k) => [
+        grads[k],
+        adamState.mu[k],
+        adamState.nu[k],
+        ...(decayOf(k) !== 0 ? [params![k]] : []),
+      ]);
+      if (!data) return eager.update(grads, state, params, ctx);
+      const shapes = new Map(keys.map((k) => [k, grads[k].shape]));
+      for (const k of keys) for (const x of [grads[k], adamState.mu[k], adamState.nu[k]]) x.dispose();
       const u: ParamDict = {};
       const [P, G, M, V, U] = [0, 1, 2, 3, 4].map((i) => ws.base / 4 + i * stride);
       const t = adamState.count + 1;
@@ -126,12 +159,14 @@ export function adamChain(
       const mu: ParamDict = {};
       const nu: ParamDict = {};
       for (const k of keys) {
-        const { shape, size: n } = grads[k];
+        const shape = shapes.get(k)!;
+        const n = data.get(k)![0].length;
         const wd = decayOf(k);
-        copyIn(ws.heap, G, grads[k]);
-        copyIn(ws.heap, M, adamState.mu[k]);
-        copyIn(ws.heap, V, adamState.nu[k]);
-        if (wd !== 0) copyIn(ws.heap, P, params![k].ref);
+        const [g, m, v, p] = data.get(k)!;
+        copyIn(ws.heap, G, g);
+        copyIn(ws.heap, M, m);
+        copyIn(ws.heap, V, v);
+        if (wd !== 0) copyIn(ws.heap, P, p);
         phase('elementwise', () =>
           fusedAdamStep(ws.kernels, { p: 4 * P, g: 4 * G, m: 4 * M, v: 4 * V, u: 4 * U }, n, t, {
             lr: lrNow,
@@ -170,14 +205,20 @@ export function momentumChain(
       const stride = keys ? strideFor(grads, keys) : 0;
       const ws = keys ? f32Scratch(3 * 4 * stride) : null;
       if (!keys || !ws) return eager.update(grads, state, params, ctx);
+      const data = readAll(keys, (k) => [grads[k], traceState.m[k]]);
+      if (!data) return eager.update(grads, state, params, ctx);
+      const shapes = new Map(keys.map((k) => [k, grads[k].shape]));
+      for (const k of keys) for (const x of [grads[k], traceState.m[k]]) x.dispose();
       const u: ParamDict = {};
       const [G, M, U] = [0, 1, 2].map((i) => ws.base / 4 + i * stride);
       const lrNow = schedule(rateState.count);
       const m: ParamDict = {};
       for (const k of keys) {
-        const { shape, size: n } = grads[k];
-        copyIn(ws.heap, G, grads[k]);
-        copyIn(ws.heap, M, traceState.m[k]);
+        const shape = shapes.get(k)!;
+        const n = data.get(k)![0].length;
+        const [gData, mData] = data.get(k)!;
+        copyIn(ws.heap, G, gData);
+        copyIn(ws.heap, M, mData);
         phase('elementwise', () =>
           fusedMomentumStep(ws.kernels, { g: 4 * G, m: 4 * M, u: 4 * U }, n, { lr: lrNow, decay, nesterov }),
         );
