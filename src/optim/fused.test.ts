@@ -155,9 +155,8 @@ describe('fused optimizer transformations', () => {
       const [u, s] = opt.update({ 'fc0.w': g }, state0, params);
       const want = Array.from(u['fc0.w'].ref.dataSync() as Float32Array);
       const got = Array.from(traced.dataSync() as Float32Array);
-      got.forEach((v, i) =>
-        expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1e-6 * Math.max(1e-3, Math.abs(want[i]))),
-      );
+      for (const [i, v] of got.entries())
+        expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1e-6 * Math.max(1e-3, Math.abs(want[i])));
       disposeTree([u, s, params]);
     }
   });
