@@ -13,8 +13,9 @@
  * one-element array) as a constant and folds operations on such constants in f64, so there the two
  * may differ in the last bit — and the eager chain's result then depends on whether the array came
  * from a checkpoint, which the pass's does not. The eager chain runs instead under tracing (jit,
- * grad), on WebGPU, for other dtypes, without the Wasm kernels, and when the pass is switched off
- * ({@link setFusedUpdates}).
+ * grad), on WebGPU, for other dtypes, without the Wasm kernels, when jax-js will not read an array
+ * synchronously (its worker pool still computing it, in a cross-origin-isolated page), and when the
+ * pass is switched off ({@link setFusedUpdates}).
  */
 import { numpy as np } from '@jax-js/jax';
 import { phase } from '../backend/profile.js';
