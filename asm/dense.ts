@@ -208,62 +208,93 @@ export function sigmoidFisherQuadratic(z: usize, d: usize, n: i32, out: usize): 
 }
 
 // ---- optimizer updates ------------------------------------------------------------------------
-// One pass over the parameters, in place, in the order of operations of the jax-js transformations
-// (optim/base.ts: scaleByAdam / traceMomentum, then scaleByLearningRate and the addition), so that
-// both round alike. The scalar tails repeat the SIMD body lane by lane.
+// One pass over the parameters that updates the moments in place and writes the update u (which the
+// training step adds to the parameters), in the order of operations of the jax-js chains it stands
+// for (optim/base.ts: scaleByAdam, addDecayedWeights, scaleByLearningRate; traceMomentum,
+// scaleByLearningRate), with the same f32 coefficients, so that both round alike. jax-js divides
+// as x·(1/y), the reciprocal rounded to f32: so do these. The scalar tails repeat the SIMD body
+// lane by lane.
 
 /**
- * Adam on n parameters: m ← b1·m + (1 − b1)·g, v ← b2·v + (1 − b2)·g², p ← p + (−lr)·(m/c1)/(√(v/c2) + ε)
- * with c1 = 1 − b1ᵗ, c2 = 1 − b2ᵗ (bias corrections of step t, from the caller).
+ * Adam on n parameters: m ← b1·m + a1·g, v ← b2·v + a2·g², d = (m·r1)·1/(√(v·r2) + ε) and
+ * u = (d + wd·p)·nlr, or u = d·nlr when wd is 0 (p is then not read). a1 = 1 − b1, a2 = 1 − b2,
+ * the reciprocals r1 = 1/c1, r2 = 1/c2 of the bias corrections c1 = 1 − b1ᵗ, c2 = 1 − b2ᵗ, and
+ * nlr = −lr come from the caller.
  */
-export function adamUpdate(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1: f32, b2: f32, eps: f32, c1: f32, c2: f32): void {
+export function adamUpdate(
+  p: usize,
+  g: usize,
+  m: usize,
+  v: usize,
+  u: usize,
+  n: i32,
+  b1: f32,
+  a1: f32,
+  b2: f32,
+  a2: f32,
+  eps: f32,
+  r1: f32,
+  r2: f32,
+  wd: f32,
+  nlr: f32,
+): void {
   const vb1 = f32x4.splat(b1);
-  const va1 = f32x4.splat(<f32>1.0 - b1);
+  const va1 = f32x4.splat(a1);
   const vb2 = f32x4.splat(b2);
-  const va2 = f32x4.splat(<f32>1.0 - b2);
-  const vc1 = f32x4.splat(c1);
-  const vc2 = f32x4.splat(c2);
+  const va2 = f32x4.splat(a2);
+  const vr1 = f32x4.splat(r1);
+  const vr2 = f32x4.splat(r2);
+  const one = f32x4.splat(1.0);
   const veps = f32x4.splat(eps);
-  const vlr = f32x4.splat(-lr);
+  const vwd = f32x4.splat(wd);
+  const vlr = f32x4.splat(nlr);
+  const decay = wd != 0;
   let i: i32 = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     const gv = v128.load(g + o);
     const mv = f32x4.add(f32x4.mul(v128.load(m + o), vb1), f32x4.mul(gv, va1));
     const vv = f32x4.add(f32x4.mul(v128.load(v + o), vb2), f32x4.mul(f32x4.mul(gv, gv), va2));
-    const u = f32x4.div(f32x4.div(mv, vc1), f32x4.add(f32x4.sqrt(f32x4.div(vv, vc2)), veps));
+    let d = f32x4.mul(f32x4.mul(mv, vr1), f32x4.div(one, f32x4.add(f32x4.sqrt(f32x4.mul(vv, vr2)), veps)));
+    if (decay) d = f32x4.add(d, f32x4.mul(v128.load(p + o), vwd));
     v128.store(m + o, mv);
     v128.store(v + o, vv);
-    v128.store(p + o, f32x4.add(v128.load(p + o), f32x4.mul(u, vlr)));
+    v128.store(u + o, f32x4.mul(d, vlr));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const gs = load<f32>(g + o);
-    const ms = load<f32>(m + o) * b1 + gs * (<f32>1.0 - b1);
-    const vs = load<f32>(v + o) * b2 + gs * gs * (<f32>1.0 - b2);
-    const u = ms / c1 / (sqrt<f32>(vs / c2) + eps);
+    const ms = load<f32>(m + o) * b1 + gs * a1;
+    const vs = load<f32>(v + o) * b2 + gs * gs * a2;
+    let d = ms * r1 * (<f32>1.0 / (sqrt<f32>(vs * r2) + eps));
+    if (decay) d = d + load<f32>(p + o) * wd;
     store<f32>(m + o, ms);
     store<f32>(v + o, vs);
-    store<f32>(p + o, load<f32>(p + o) + u * -lr);
+    store<f32>(u + o, d * nlr);
   }
 }
 
-/** Heavy-ball momentum on n parameters: m ← decay·m + g, p ← p + (−lr)·m. */
-export function momentumUpdate(p: usize, g: usize, m: usize, n: i32, lr: f32, decay: f32): void {
+/**
+ * Heavy-ball momentum on n parameters: m ← decay·m + g, u = m·nlr, or u = (g + decay·m)·nlr with
+ * Nesterov (nesterov ≠ 0); nlr = −lr.
+ */
+export function momentumUpdate(g: usize, m: usize, u: usize, n: i32, decay: f32, nlr: f32, nesterov: i32): void {
   const vd = f32x4.splat(decay);
-  const vlr = f32x4.splat(-lr);
+  const vlr = f32x4.splat(nlr);
   let i: i32 = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const mv = f32x4.add(f32x4.mul(v128.load(m + o), vd), v128.load(g + o));
+    const gv = v128.load(g + o);
+    const mv = f32x4.add(f32x4.mul(v128.load(m + o), vd), gv);
     v128.store(m + o, mv);
-    v128.store(p + o, f32x4.add(v128.load(p + o), f32x4.mul(mv, vlr)));
+    v128.store(u + o, f32x4.mul(nesterov != 0 ? f32x4.add(gv, f32x4.mul(mv, vd)) : mv, vlr));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const ms = load<f32>(m + o) * decay + load<f32>(g + o);
+    const gs = load<f32>(g + o);
+    const ms = load<f32>(m + o) * decay + gs;
     store<f32>(m + o, ms);
-    store<f32>(p + o, load<f32>(p + o) + ms * -lr);
+    store<f32>(u + o, (nesterov != 0 ? gs + ms * decay : ms) * nlr);
   }
 }
 

@@ -22,9 +22,14 @@
  * parts). Any task: `--task mnist-mlp`, `--task mobydick-char` (jit-compiled, as the loop runs it).
  * --time-to-adam-loss also measures the wall time K-FAC needs to reach Adam's 300-step train loss
  * (some twenty minutes more).
+ * --fused-ab R times the step with the fused optimizer pass on and off (optim/fused.ts), R rounds
+ * interleaved, for Adam (and the optimizers of --fused-ab-optimizers, e.g. adam,momentum), and
+ * prints the medians and their ratio, then exits. --no-fused switches the pass off for the whole run
+ * (e.g. to profile the eager chain).
  *
  * usage: npm run bench:train [-- --steps 5] [-- --peers torch,tfjs,jaxjs,kfac] [-- --profile]
- *        [-- --task T] [-- --json FILE] [-- --time-to-adam-loss]
+ *        [-- --task T] [-- --json FILE] [-- --time-to-adam-loss] [-- --fused-ab R]
+ *        [-- --no-fused]
  *   --peers picks what runs besides riesz's Adam (default: all of kfac, torch, tfjs, jaxjs);
  *   --json writes the step times, the loss checks and the ratios.
  */
@@ -37,6 +42,7 @@ import { phase, profileTotals, setProfiling } from '../src/backend/profile.js';
 import { enableThreads } from '../src/backend/threads.js';
 import { type Batch, epochBatches } from '../src/data/dataset.js';
 import { disposeTree } from '../src/optim/base.js';
+import { setFusedUpdates } from '../src/optim/fused.js';
 import type { ParamDict } from '../src/optim/types.js';
 import { eagerLossAndGrads, jitLossAndGrads, jitPredict } from '../src/train/jit-step.js';
 import { train } from '../src/train/loop.js';
@@ -76,6 +82,7 @@ const runs = (p: PeerName) => chosen.has(p);
 
 enableThreads(2);
 await initDevice('wasm');
+if (process.argv.includes('--no-fused')) setFusedUpdates(false);
 const task = loadTask(arg('--task') ?? 'mnist-autoencoder');
 
 /** Settings of a riesz step for `optimizer` on the task (jit-compiled where the task is). */
@@ -172,6 +179,38 @@ async function profileSteps(optimizer: string, n: number, skip: number) {
     groups,
     gemm_all_phases: gemm,
   };
+}
+
+// The fused optimizer pass against the eager jax-js chain: R rounds, each timing `steps` steps after
+// 3 warm-up steps with the pass on, then off (the same work: the two give the same bits).
+if (arg('--fused-ab') !== undefined) {
+  const rounds = Number(arg('--fused-ab'));
+  const optimizers = (arg('--fused-ab-optimizers') ?? 'adam').split(',');
+  console.log(
+    `bench/train --fused-ab — ${task.name}, batch ${task.batch}, ${rounds} rounds of ${steps} steps each way, interleaved`,
+  );
+  const cpuMs = () => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1000;
+  };
+  for (const optimizer of optimizers) {
+    const times: Record<'on' | 'off', number[]> = { on: [], off: [] };
+    const cpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
+    for (let r = 0; r < rounds; r++)
+      for (const mode of ['on', 'off'] as const) {
+        setFusedUpdates(mode === 'on');
+        let c0 = 0;
+        times[mode].push(...(await timeSteps(optimizer, steps, 3, () => (c0 = cpuMs()))));
+        cpu[mode].push((cpuMs() - c0) / steps);
+      }
+    setFusedUpdates(true);
+    const [on, off] = [median(times.on), median(times.off)];
+    const [cOn, cOff] = [median(cpu.on), median(cpu.off)];
+    console.log(
+      `  ${optimizer}: step with the fused pass ${(1000 * on).toFixed(1)} ms wall, ${cOn.toFixed(1)} ms CPU; eager chain ${(1000 * off).toFixed(1)} ms wall, ${cOff.toFixed(1)} ms CPU (medians of ${times.on.length} steps, CPU of ${rounds} rounds): ${(off / on).toFixed(2)}× faster in wall time, ${(cOff / cOn).toFixed(2)}× in CPU time`,
+    );
+  }
+  process.exit(0);
 }
 
 if (process.argv.includes('--profile')) {

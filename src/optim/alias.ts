@@ -3,14 +3,8 @@
  * Geometry: all of them are Euclidean (V = W = I); `adam` rescales coordinates by a diagonal metric.
  */
 import { UsageError } from '../errors.js';
-import {
-  addDecayedWeights,
-  chain,
-  type Schedule,
-  scaleByAdam,
-  scaleByLearningRate,
-  traceMomentum,
-} from './base.js';
+import { addDecayedWeights, chain, type Schedule, scaleByLearningRate } from './base.js';
+import { adamChain, momentumChain } from './fused.js';
 import {
   type MuonOptions,
   preconditionFrobenius,
@@ -26,28 +20,34 @@ export function sgd(lr: number | Schedule): SyncGradientTransformation<unknown[]
   return chain(scaleByLearningRate(lr));
 }
 
-/** Heavy-ball (or Nesterov) momentum: m ← βm + g; p ← p − η·m (or − η(g + βm)). */
+/**
+ * Heavy-ball (or Nesterov) momentum: m ← βm + g; p ← p − η·m (or − η(g + βm)). On the CPU devices one
+ * fused Wasm pass per parameter (optim/fused.ts), the same bits as the chain of its stages.
+ */
 export function momentum(
   lr: number | Schedule,
   { decay = 0.9, nesterov = false }: { decay?: number; nesterov?: boolean } = {},
 ): SyncGradientTransformation<unknown[]> {
-  return chain(traceMomentum({ decay, nesterov }), scaleByLearningRate(lr));
+  return momentumChain(lr, { decay, nesterov });
 }
 
-/** Adam (Kingma & Ba): p ← p − η·m̂/(√v̂ + ε). */
+/**
+ * Adam (Kingma & Ba): p ← p − η·m̂/(√v̂ + ε). On the CPU devices one fused Wasm pass per parameter
+ * (optim/fused.ts), the same bits as `chain(scaleByAdam(opts), scaleByLearningRate(lr))`.
+ */
 export function adam(
   lr: number | Schedule,
   opts: { b1?: number; b2?: number; eps?: number } = {},
 ): SyncGradientTransformation<unknown[]> {
-  return chain(scaleByAdam(opts), scaleByLearningRate(lr));
+  return adamChain(lr, opts);
 }
 
-/** AdamW: Adam with decoupled weight decay, p ← p − η(m̂/(√v̂ + ε) + λp). */
+/** AdamW: Adam with decoupled weight decay, p ← p − η(m̂/(√v̂ + ε) + λp) (fused as `adam` is). */
 export function adamw(
   lr: number | Schedule,
   { weightDecay = 1e-4, ...opts }: { b1?: number; b2?: number; eps?: number; weightDecay?: number } = {},
 ): SyncGradientTransformation<unknown[]> {
-  return chain(scaleByAdam(opts), addDecayedWeights(weightDecay), scaleByLearningRate(lr));
+  return adamChain(lr, { ...opts, weightDecay });
 }
 
 /**

@@ -442,15 +442,27 @@ interface DenseExports {
     g: number,
     m: number,
     v: number,
+    u: number,
     n: number,
-    lr: number,
     b1: number,
+    a1: number,
     b2: number,
+    a2: number,
     eps: number,
-    c1: number,
-    c2: number,
+    r1: number,
+    r2: number,
+    wd: number,
+    nlr: number,
   ): void;
-  momentumUpdate(p: number, g: number, m: number, n: number, lr: number, decay: number): void;
+  momentumUpdate(
+    g: number,
+    m: number,
+    u: number,
+    n: number,
+    decay: number,
+    nlr: number,
+    nesterov: number,
+  ): void;
   denseHeapBase(): number;
 }
 
@@ -472,6 +484,40 @@ function scratchBase(): number {
 function denseKernels(): DenseExports | null {
   if (denseExports === undefined) denseExports = companion<DenseExports>(DENSE_WASM_BASE64);
   return denseExports;
+}
+
+/** The dense kernels (asm/dense.ts) on byte pointers into the shared memory. */
+export type DenseKernels = Omit<DenseExports, 'denseHeapBase'>;
+
+/**
+ * f32 scratch in the shared memory for a pass that copies its operands in, runs the dense kernels on
+ * them in place and copies the results out (the fused optimizer updates). It lies after the engine's
+ * workspace, so a step's buffers stay put, and is valid until the next call of a copying entry
+ * (`wasmGemm`, `wasmSgemm`, {@link wasmArena}, this).
+ */
+export interface F32Scratch {
+  /** First byte (64-aligned) of at least the bytes asked for. */
+  base: number;
+  /** A fresh f32 view of the whole memory (views go stale when the memory grows). */
+  heap(): Float32Array;
+  kernels: DenseKernels;
+}
+
+/** Scratch of `bytes` bytes, or null when the Wasm path is off or unavailable (or the memory too small). */
+export function f32Scratch(bytes: number): F32Scratch | null {
+  if (!enabled) return null;
+  const kern = wasmKernels();
+  const dense = denseKernels();
+  if (!kern || !dense) return null;
+  const { memory } = kern;
+  const base = Math.ceil(scratchBase() / 64) * 64;
+  if (base + bytes > 65536 * PAGE) return null;
+  try {
+    ensureBytes(memory, base + bytes);
+  } catch {
+    return null; // the host refused to grow the memory: callers take their jax-js path
+  }
+  return { base, heap: () => new Float32Array(memory.buffer), kernels: dense };
 }
 
 /** Options of {@link F32Workspace.sgemm}. */
@@ -576,7 +622,7 @@ export interface F32Workspace {
     ldc: number,
     flags?: SgemmFlags,
   ): void;
-  kernels: Omit<DenseExports, 'denseHeapBase'>;
+  kernels: DenseKernels;
 }
 
 /**
