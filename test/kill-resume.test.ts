@@ -151,8 +151,16 @@ describe('SIGINT and resume: bit for bit', () => {
     const straight = join(dir, 'int-straight.safetensors');
     expect((await run(args('kfac', straight, false))).code).toBe(0);
     const save = join(dir, 'int.safetensors');
+    // Ctrl-C once the first checkpoint is on disk (so the CLI's handler is in place: a SIGINT
+    // before it kills Node outright, which a loaded machine made happen at a fixed 1 s), then
+    // at a random moment within the next 300 ms.
     const r = await run(args('kfac', save, false), {}, (c) => {
-      setTimeout(() => c.kill('SIGINT'), 1000);
+      const wait = setInterval(() => {
+        if (!existsSync(save)) return;
+        clearInterval(wait);
+        setTimeout(() => c.kill('SIGINT'), Math.random() * 300);
+      }, 10);
+      c.on('exit', () => clearInterval(wait));
     });
     // The run may have ended first on a fast machine; otherwise it stopped cleanly and said so.
     if (r.code !== 0) {
