@@ -130,8 +130,18 @@ function pairOf(task: string, optimizer: string, optimizers: string[]): Promise<
  *   After one step the gradients were taken at the same parameters; a second step's can differ
  *   where a ReLU's input sits within round-off of zero, which moves a whole row (one such flip on
  *   fashion-mlp moved SGD's parameters 3% apart): hence one step beyond the small tasks.
+ * - Beyond the small tasks a batch of 8 gives the weights rank-8 gradients, and a polar factor
+ *   (Muon, muon-kfac) is then not determined to f32: Newton–Schulz lifts the round-off in the
+ *   null directions by the product of its first coefficients (about 990 for Polar Express). Two
+ *   devices' parameters differed there by 3–10% of the movement (MNIST MLP 3.2%, convnet 4.2%,
+ *   sigmoid autoencoder's muon-kfac 9.6%), so the bound is 25%: it still catches a wrong polar
+ *   factor (a transposed or unnormalised one is off by the whole movement), and the gradients and
+ *   losses are held as tightly as everywhere.
  */
-function expectMatch(name: string, s: PairSummary): void {
+/** Optimizers that take a polar factor (see expectMatch). */
+const POLAR = new Set(['muon', 'muon-kfac']);
+
+function expectMatch(name: string, s: PairSummary, rankDeficient: boolean): void {
   const { rho } = s;
   expect(s.finite, `${name}: a step was not finite`).toBe(true);
   expect(rho, `${name}: the first gradients differ by ρ = ${rho}`).toBeLessThanOrEqual(1e-2);
@@ -143,7 +153,7 @@ function expectMatch(name: string, s: PairSummary): void {
       `${name}: loss ${what}: wasm ${l}, webgpu ${s.lossesWebgpu[i]}`,
     ).toBeLessThanOrEqual(Math.max(1e-3, rho) * Math.max(1, Math.abs(l)));
   });
-  const bound = Math.max(2e-2, 20 * rho);
+  const bound = rankDeficient && POLAR.has(s.optimizer) ? 0.25 : Math.max(2e-2, 20 * rho);
   expect(
     s.diff,
     `${name}: ‖θ_webgpu − θ_wasm‖ = ${s.diff} after moving ${s.moved} (bound ${bound} of it, ρ = ${rho})`,
@@ -151,7 +161,7 @@ function expectMatch(name: string, s: PairSummary): void {
 }
 
 /**
- * The pairs: every task × every optimizer by default (about N minutes on SwiftShader with 2 cores);
+ * The pairs: every task × every optimizer by default (12 minutes on SwiftShader on 2 quiet cores);
  * RIESZ_WEBGPU_TASKS and RIESZ_WEBGPU_OPTIMIZERS (comma-separated lists, or 'all') choose fewer.
  */
 const pick = (v: string | undefined, all: readonly string[]) =>
@@ -167,7 +177,8 @@ describe.each(chosenTasks.map((t) => [t]))('webgpu ≡ wasm on %s', (taskName) =
         console.warn(`skipped ${taskName}/${optimizer}: no WebGPU adapter (${why})`);
         return;
       }
-      expectMatch(`${taskName}/${optimizer}`, await pairOf(taskName, optimizer, chosenOptimizers));
+      const summary = await pairOf(taskName, optimizer, chosenOptimizers);
+      expectMatch(`${taskName}/${optimizer}`, summary, !SMALL.has(taskName));
     },
     900_000,
   );
