@@ -11,7 +11,7 @@
  *
  * The peer, bench/peers/gpu_torch.py, runs the same in PyTorch eager f32 (CUDA with TF32 off; else
  * the CPU, with a note) in the same run; ratios are riesz / PyTorch times (below 1: riesz faster).
- * Without python3 + torch the peer is skipped and said so. Results go to stdout and to JSON.
+ * Without python3 + torch (python3, else /usr/bin/python3; RIESZ_PYTHON chooses) the peer is skipped and said so. Results go to stdout and to JSON.
  *
  * On a GPU machine (no Node there): `npm run bench:gpu -- --bundle` (from the project root) writes
  * .gpubuild/gpu.mjs; copy
@@ -220,16 +220,17 @@ function peer(): Peer | string {
     'bench/peers/gpu_torch.py',
   ].find(existsSync);
   if (!script) return 'bench/peers/gpu_torch.py not found';
-  const r = spawnSync(
-    'python3',
-    [script, JSON.stringify({ batches, steps, sizes, net: NET, hot: { batch: hotBatch, n: HOT } })],
-    {
-      encoding: 'utf8',
-    },
-  );
-  if (r.status !== 0)
-    return `the PyTorch peer did not run: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`;
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Peer;
+  const arg = JSON.stringify({ batches, steps, sizes, net: NET, hot: { batch: hotBatch, n: HOT } });
+  // The GPU machine's python3 has torch (GPU.md); on Debian without a GPU it is /usr/bin/python3's
+  // python3-torch, which a pyenv python3 earlier on the PATH hides. RIESZ_PYTHON chooses one.
+  const pythons = process.env.RIESZ_PYTHON ? [process.env.RIESZ_PYTHON] : ['python3', '/usr/bin/python3'];
+  let why = '';
+  for (const python of pythons) {
+    const r = spawnSync(python, [script, arg], { encoding: 'utf8' });
+    if (r.status === 0) return JSON.parse(r.stdout.trim().split('\n').pop()!) as Peer;
+    why = `${python}: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`;
+  }
+  return `the PyTorch peer did not run (${why})`;
 }
 
 const result: Record<string, unknown> = {
