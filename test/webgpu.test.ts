@@ -75,10 +75,12 @@ function pairOf(task: string, optimizer: string, optimizers: string[]): Promise<
   if (!pending) {
     const resolvers = new Map<string, { resolve: (s: PairSummary) => void; reject: (e: Error) => void }>();
     pending = new Map(
-      optimizers.map((o) => [
-        o,
-        new Promise<PairSummary>((resolve, reject) => resolvers.set(o, { resolve, reject })),
-      ]),
+      optimizers.map((o) => {
+        const p = new Promise<PairSummary>((resolve, reject) => resolvers.set(o, { resolve, reject }));
+        // Its test awaits it later; until then a rejection (the child died) is not unhandled.
+        p.catch(() => {});
+        return [o, p];
+      }),
     );
     children.set(task, pending);
     const args = [
@@ -95,8 +97,14 @@ function pairOf(task: string, optimizer: string, optimizers: string[]): Promise<
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
-        const s = JSON.parse(out.slice(0, nl)) as PairSummary;
+        const line = out.slice(0, nl);
         out = out.slice(nl + 1);
+        // Anything else a library prints to stdout is passed on, not parsed.
+        if (!line.startsWith('{"optimizer"')) {
+          console.log(`${task} child: ${line}`);
+          continue;
+        }
+        const s = JSON.parse(line) as PairSummary;
         const r = resolvers.get(s.optimizer);
         if (s.error) r?.reject(new Error(`${task}/${s.optimizer} failed in the child: ${s.error}`));
         else r?.resolve(s);
