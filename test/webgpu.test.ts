@@ -14,11 +14,13 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { defaultDevice, numpy as np } from '@jax-js/jax';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initDevice } from '../src/backend/device.js';
 import { readScalars } from '../src/backend/read.js';
+import { fashionDir } from '../src/data/mnist.js';
 import { Rng } from '../src/linalg/random.js';
 import { inverseNewtonSchulz } from '../src/optim/matrix-functions.js';
 import { train } from '../src/train/loop.js';
@@ -183,6 +185,12 @@ describe.each(chosenTasks.map((t) => [t]))('webgpu ≡ wasm on %s', (taskName) =
     async (optimizer) => {
       if (why) {
         console.warn(`skipped ${taskName}/${optimizer}: no WebGPU adapter (${why})`);
+        return;
+      }
+      if (taskName === 'fashion-mlp' && !existsSync(join(fashionDir(), 't10k-labels-idx1-ubyte.gz'))) {
+        console.warn(
+          `skipped ${taskName}/${optimizer}: run 'bash scripts/fetch-fashion-mnist.sh' first (.ci/run does)`,
+        );
         return;
       }
       const summary = await pairOf(taskName, optimizer, chosenOptimizers);
