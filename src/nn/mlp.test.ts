@@ -81,6 +81,14 @@ describe('MLP', () => {
         (sizes, activations, seed) => {
           const spec: MlpSpec = { sizes, activations };
           const params = initMlp(spec, seed);
+          // Non-zero biases: with zero ones, a one-wide layer after a dead ReLU feeds the next ReLU
+          // exactly 0, its kink, where jax-js's jvp of maximum takes ½ and the tangents take 0.
+          Object.keys(params)
+            .filter((k) => k.endsWith('.b'))
+            .forEach((k, i) => {
+              const b = params[k];
+              params[k] = b.add(random.normal(random.key(seed + 7 + i), b.shape).mul(0.1));
+            });
           const x = random.normal(random.key(seed + 1), [3, sizes[0]]);
           const t = random.uniform(random.key(seed + 2), [3, sizes.at(-1)!]);
           const d = randomDirection(params, seed + 3);
