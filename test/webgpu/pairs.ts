@@ -46,8 +46,17 @@ export interface PairSettings {
   deviceInverseMax: number;
 }
 
-/** The widest K-FAC factor a model's parameters give (a layer's inputs plus its bias, or outputs). */
-const widest = (p: ParamDict) => Math.max(...Object.values(p).flatMap((v) => v.shape.map((d) => d + 1)));
+/**
+ * The widest K-FAC factor a model's weights give: out×in weights have factors of out and in + 1
+ * (the bias), out×C×kh×kw convolution kernels of out and C·kh·kw + 1; other arrays none.
+ */
+const widest = (p: ParamDict) =>
+  Math.max(
+    0,
+    ...Object.values(p)
+      .filter((v) => v.shape.length === 2 || v.shape.length === 4)
+      .map(({ shape: [out, ...fanIn] }) => Math.max(out, fanIn.reduce((a, b) => a * b, 1) + 1)),
+  );
 
 async function readAll(p: ParamDict): Promise<Record<string, Float32Array>> {
   const out: Record<string, Float32Array> = {};
