@@ -8,6 +8,7 @@
 import { NotPositiveDefiniteError, ShapeError } from '../errors.js';
 import { gemmKernel } from './gemm.js';
 import { assertFinite, type Matrix, shapeOf, zeros } from './matrix.js';
+import { forwardSubstituteReal } from './triangular.js';
 
 const NB = 64;
 
@@ -51,17 +52,27 @@ function choleskyReal(n: number, l: Float64Array, name: string): void {
       for (let j = j0; j < j1; j++) for (let p = 0; p < j0; p++) negT[p * nb + (j - j0)] = -l[j * n + p];
       gemmKernel(n - j0, nb, j0, l, j0 * n, n, negT, 0, nb, l, j0 * n + j0, n);
     }
+    // The diagonal block by the unblocked algorithm…
     for (let j = j0; j < j1; j++) {
       let d = l[j * n + j];
       for (let p = j0; p < j; p++) d -= l[j * n + p] * l[j * n + p];
       if (!(d > 0)) throw new NotPositiveDefiniteError(name, j, d);
       const djj = Math.sqrt(d);
       l[j * n + j] = djj;
-      for (let i = j + 1; i < n; i++) {
+      for (let i = j + 1; i < j1; i++) {
         let s = l[i * n + j];
         for (let p = j0; p < j; p++) s -= l[i * n + p] * l[j * n + p];
         l[i * n + j] = s / djj;
       }
+    }
+    // …and the rows below it as L₂₁ = A₂₁ L₁₁⁻ᵀ, i.e. L₂₁ᵀ = L₁₁⁻¹ A₂₁ᵀ: one forward substitution
+    // whose work is nearly all GEMM (row loops here cost as much as the whole update).
+    const below = n - j1;
+    if (below > 0) {
+      const t = new Float64Array(nb * below);
+      for (let i = 0; i < below; i++) for (let j = 0; j < nb; j++) t[j * below + i] = l[(j1 + i) * n + j0 + j];
+      forwardSubstituteReal(nb, below, l, t, j0 * n + j0, n);
+      for (let i = 0; i < below; i++) for (let j = 0; j < nb; j++) l[(j1 + i) * n + j0 + j] = t[j * below + i];
     }
     // The block's upper part (rows j0..j1, columns after the diagonal) belongs to Lᴴ: clear it.
     for (let i = j0; i < j1; i++) for (let j = i + 1; j < j1; j++) l[i * n + j] = 0;

@@ -11,7 +11,7 @@ import { conjTranspose, diag, identity, matrix, zeros } from './matrix.js';
 import { qr } from './qr.js';
 import { Rng, randomHpd, randomNormal, randomUnitary } from './random.js';
 import { singularValues, svd } from './svd.js';
-import { mulLower, mulLowerH, solveLower, solveLowerH } from './triangular.js';
+import { invertLower, mulLower, mulLowerH, solveLower, solveLowerH } from './triangular.js';
 
 const fields = [false, true] as const;
 const name = (c: boolean) => (c ? 'complex' : 'real');
@@ -68,6 +68,30 @@ describe.each(fields)('cholesky and triangular (%s)', (complex) => {
       expectClose(mulLower(L, B), matmul(L, B), 1e-13);
       expectClose(mulLowerH(L, B), matmul(conjTranspose(L), B), 1e-13);
     }
+  });
+});
+
+describe('invertLower', () => {
+  it('equals solveLower(L, I) and is lower triangular, across block edges (96) and odd sizes', () => {
+    const rng = new Rng(5);
+    for (const n of [1, 2, 7, 95, 96, 97, 193, 250]) {
+      const L = cholesky(randomHpd(rng, n, false));
+      const X = invertLower(L);
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) expect(X.re[i * n + j]).toBe(0);
+      expectClose(X, solveLower(L, identity(n)), 1e-12);
+      expectClose(matmul(L, X), identity(n), 1e-11);
+    }
+  });
+  it('reads only the lower triangle and keeps the golden value', () => {
+    const X = invertLower(matrix([
+      [2, 99],
+      [1, 4],
+    ]));
+    expect(Array.from(X.re)).toEqual([0.5, 0, -0.125, 0.25]);
+  });
+  it('names the zero pivot and refuses complex factors', () => {
+    expect(() => invertLower(matrix([[1, 0], [3, 0]]))).toThrow(/diagonal entry 0 at row 1/);
+    expect(() => invertLower(cholesky(randomHpd(new Rng(1), 3, true)))).toThrow(/real factors only/);
   });
 });
 

@@ -19,9 +19,9 @@ import { cholesky } from '../linalg/cholesky.js';
 import { eigh } from '../linalg/eigh.js';
 import { matmul } from '../linalg/gemm.js';
 import { newtonSchulzPolar } from '../linalg/matfun.js';
-import { identity, type Matrix, transpose, zeros } from '../linalg/matrix.js';
+import { type Matrix, transpose, zeros } from '../linalg/matrix.js';
 import { sgemm } from '../linalg/sgemm.js';
-import { solveLower } from '../linalg/triangular.js';
+import { invertLower } from '../linalg/triangular.js';
 import {
   inverseNewtonSchulz,
   inverseRootNewton,
@@ -246,7 +246,7 @@ function choleskyInverse(F: Matrix, shift: number, polar: boolean, what: string)
     const f = polar ? (v: number) => 1 / Math.sqrt(v + shift) : (v: number) => 1 / (v + shift);
     return fromEig({ values: clamped, vectors: vectors! }, f);
   }
-  const Linv = solveLower(L, identity(n));
+  const Linv = invertLower(L);
   if (polar) return Linv;
   // L⁻ᵀL⁻¹ only feeds f32 products: form it as one (the factorisation and the solve stay f64).
   const L32 = Float32Array.from(Linv.re);
