@@ -70,9 +70,11 @@ function choleskyReal(n: number, l: Float64Array, name: string): void {
     const below = n - j1;
     if (below > 0) {
       const t = new Float64Array(nb * below);
-      for (let i = 0; i < below; i++) for (let j = 0; j < nb; j++) t[j * below + i] = l[(j1 + i) * n + j0 + j];
+      for (let i = 0; i < below; i++)
+        for (let j = 0; j < nb; j++) t[j * below + i] = l[(j1 + i) * n + j0 + j];
       forwardSubstituteReal(nb, below, l, t, j0 * n + j0, n);
-      for (let i = 0; i < below; i++) for (let j = 0; j < nb; j++) l[(j1 + i) * n + j0 + j] = t[j * below + i];
+      for (let i = 0; i < below; i++)
+        for (let j = 0; j < nb; j++) l[(j1 + i) * n + j0 + j] = t[j * below + i];
     }
     // The block's upper part (rows j0..j1, columns after the diagonal) belongs to Lᴴ: clear it.
     for (let i = j0; i < j1; i++) for (let j = i + 1; j < j1; j++) l[i * n + j] = 0;

@@ -83,14 +83,23 @@ describe('invertLower', () => {
     }
   });
   it('reads only the lower triangle and keeps the golden value', () => {
-    const X = invertLower(matrix([
-      [2, 99],
-      [1, 4],
-    ]));
+    const X = invertLower(
+      matrix([
+        [2, 99],
+        [1, 4],
+      ]),
+    );
     expect(Array.from(X.re)).toEqual([0.5, 0, -0.125, 0.25]);
   });
   it('names the zero pivot and refuses complex factors', () => {
-    expect(() => invertLower(matrix([[1, 0], [3, 0]]))).toThrow(/diagonal entry 0 at row 1/);
+    expect(() =>
+      invertLower(
+        matrix([
+          [1, 0],
+          [3, 0],
+        ]),
+      ),
+    ).toThrow(/diagonal entry 0 at row 1/);
     expect(() => invertLower(cholesky(randomHpd(new Rng(1), 3, true)))).toThrow(/real factors only/);
   });
 });

@@ -145,7 +145,8 @@ const INVERSE_BLOCK = 96;
  * @example invertLower(matrix([[2, 0], [1, 4]])) // [[0.5, 0], [-0.125, 0.25]]
  */
 export function invertLower(L: Matrix): Matrix {
-  if (L.im) throw new ShapeError('invertLower: real factors only (use solveLower(L, identity) for complex ones)');
+  if (L.im)
+    throw new ShapeError('invertLower: real factors only (use solveLower(L, identity) for complex ones)');
   const n = L.rows;
   checkSolve('invertLower', L, zeros(n, 0));
   const X = zeros(n, n);

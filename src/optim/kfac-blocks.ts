@@ -121,7 +121,7 @@ function f32(M: Matrix): Float32Array {
 
 /** (scale)·XᵀX in f64 for X rows×cols in f32 (one f32 product). */
 function gramF32(X: Float32Array, rows: number, cols: number, scale: number): Matrix {
-  const P = sgemm(cols, cols, rows, X, X, true);
+  const P = sgemm(cols, cols, rows, X, X, true, true);
   const M = zeros(cols, cols);
   for (let k = 0; k < P.length; k++) M.re[k] = P[k] * scale;
   return M;
@@ -202,7 +202,7 @@ function fromEig(e: Eig, f: (v: number) => number): Matrix {
       scaled[i * n + j] = q * fv[j];
       Qt[j * n + i] = q;
     }
-  const M = { rows: n, cols: n, re: Float64Array.from(sgemm(n, n, n, scaled, Qt)), im: null };
+  const M = { rows: n, cols: n, re: Float64Array.from(sgemm(n, n, n, scaled, Qt, false, true)), im: null };
   return M;
 }
 
@@ -250,7 +250,7 @@ function choleskyInverse(F: Matrix, shift: number, polar: boolean, what: string)
   if (polar) return Linv;
   // L⁻ᵀL⁻¹ only feeds f32 products: form it as one (the factorisation and the solve stay f64).
   const L32 = Float32Array.from(Linv.re);
-  return { rows: n, cols: n, re: Float64Array.from(sgemm(n, n, n, L32, L32, true)), im: null };
+  return { rows: n, cols: n, re: Float64Array.from(sgemm(n, n, n, L32, L32, true, true)), im: null };
 }
 
 /** The Cholesky path of the damped inverse, for tests. */

@@ -224,7 +224,10 @@ export function wasmGemm(
   return runGemm(8, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, alpha, transA);
 }
 
-/** `wasmGemm` for float32 arrays (float32 products and sums: for training, not for the geometry core). */
+/**
+ * `wasmGemm` for float32 arrays (float32 products and sums: for training, not for the geometry core).
+ * With `lower`, C is taken to be symmetric and only (at least) its lower triangle is computed.
+ */
 export function wasmSgemm(
   m: number,
   n: number,
@@ -240,8 +243,9 @@ export function wasmSgemm(
   ldc: number,
   alpha = 1,
   transA = false,
+  lower = false,
 ): boolean {
-  return runGemm(4, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, alpha, transA);
+  return runGemm(4, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, alpha, transA, lower);
 }
 
 function runGemm(
@@ -260,12 +264,12 @@ function runGemm(
   ldc: number,
   alpha: number,
   transA: boolean,
+  lower = false,
 ): boolean {
   if (!enabled || m * n * k < MIN_WORK || Math.min(m, n, k) < 8) return false;
   const kern = wasmKernels();
   if (!kern) return false;
   const { memory, exports: x } = kern;
-  const kernel = bytes === 8 ? x.gemm : x.sgemm;
   const threads = runner && m * n * k >= MIN_PARALLEL_WORK && m >= 16 ? 1 + runner.helpers : 1;
   const align = (v: number) => Math.ceil(v / 64) * 64;
   const pa = align(scratchBase());
@@ -280,34 +284,9 @@ function runGemm(
   if (transA) copyIn(heap, pa / bytes, a, aOff, lda, k, m);
   else copyIn(heap, pa / bytes, a, aOff, lda, m, k);
   const ldaW = transA ? m : k;
-  const ta = transA ? 1 : 0;
   copyIn(heap, pb / bytes, b, bOff, ldb, k, n);
   copyIn(heap, pc / bytes, c, cOff, ldc, m, n);
-  if (threads === 1) {
-    kernel(m, n, k, pa, ldaW, pb, n, pc, n, pw, alpha, ta);
-  } else {
-    // Row chunks, multiples of 4 (the micro-kernel's height); chunk 0 runs on this thread.
-    const chunk = Math.ceil(m / threads / 4) * 4;
-    const jobs: GemmJob[] = [];
-    for (let t = 1; t < threads; t++) {
-      const r0 = Math.min(m, t * chunk);
-      const rows = Math.min(m, r0 + chunk) - r0;
-      const aStart = pa + (transA ? r0 : r0 * k) * bytes;
-      const precision = bytes === 8 ? 0 : 1;
-      const cStart = pc + r0 * n * bytes;
-      if (rows > 0)
-        jobs.push([rows, n, k, aStart, ldaW, pb, n, cStart, n, pw + t * workBytes, alpha, ta, precision]);
-    }
-    runner!.dispatch(jobs);
-    let failure: unknown = null;
-    try {
-      kernel(Math.min(chunk, m), n, k, pa, ldaW, pb, n, pc, n, pw, alpha, ta);
-    } catch (e) {
-      failure = e;
-    }
-    runner!.wait();
-    if (failure) throw failure;
-  }
+  gemmOnPointers(bytes, m, n, k, pa, ldaW, pb, n, pc, n, { alpha, transA, lower }, pw);
   const out = view();
   for (let i = 0; i < m; i++) c.set(out.subarray(pc / bytes + i * n, pc / bytes + i * n + n), cOff + i * ldc);
   return true;
