@@ -54,3 +54,42 @@ describe('train with a signal', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('resuming a checkpoint from before a task had a default curvatureBatch', () => {
+  const paramsOf = async (path: string) => {
+    const { params } = loadCheckpoint(path);
+    const out: Record<string, number[]> = {};
+    for (const [k, v] of Object.entries(params)) out[k] = Array.from((await v.data()) as Float32Array);
+    return out;
+  };
+  it('goes on with the whole batch, bit for bit, unless the caller sets one', async () => {
+    const before = loadTask('linreg-aniso');
+    // The same task after its defaults gained a curvature subset.
+    const after = { ...before, kfac: { ...before.kfac, curvatureBatch: 8 } };
+    const dir = mkdtempSync(join(tmpdir(), 'riesz-curvature-'));
+    const at = (f: string) => join(dir, f);
+    await train(before, { optimizer: 'kfac', steps: 3, save: at('old.safetensors') });
+    await train(after, {
+      optimizer: 'kfac',
+      steps: 6,
+      resume: at('old.safetensors'),
+      save: at('resumed.safetensors'),
+    });
+    await train(before, { optimizer: 'kfac', steps: 6, save: at('whole.safetensors') });
+    await train(after, { optimizer: 'kfac', steps: 6, save: at('subset.safetensors') });
+    const resumed = await paramsOf(at('resumed.safetensors'));
+    expect(resumed).toEqual(await paramsOf(at('whole.safetensors')));
+    // The subset does change the run (so the comparison above can fail).
+    expect(resumed).not.toEqual(await paramsOf(at('subset.safetensors')));
+    // A curvature subset the caller asks for is a different run: refused, as any other setting.
+    await expect(
+      train(after, {
+        optimizer: 'kfac',
+        steps: 6,
+        resume: at('old.safetensors'),
+        kfac: { curvatureBatch: 8 },
+      }),
+    ).rejects.toThrow(/resume with the same settings/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -176,6 +176,24 @@ export async function evaluate(
 }
 
 /**
+ * The K-FAC settings of a run: the task's, then the caller's. A checkpoint written before a task
+ * had a default `curvatureBatch` (the autoencoder's, since 2026-12-03) used the whole batch, and
+ * its run goes on that way unless the caller sets one: so old checkpoints resume, unchanged.
+ */
+function kfacSettingsFor(task: Task, o: TrainOptions, checkpointSettings: unknown): TaskKfacOptions {
+  const settings: TaskKfacOptions = { ...task.kfac, ...o.kfac };
+  if (typeof checkpointSettings !== 'string' || o.kfac?.curvatureBatch !== undefined) return settings;
+  let recorded: { kfac?: TaskKfacOptions | null } | null = null;
+  try {
+    recorded = JSON.parse(checkpointSettings);
+  } catch {
+    return settings; // the settings check below reports the mismatch
+  }
+  if (recorded?.kfac && recorded.kfac.curvatureBatch === undefined) delete settings.curvatureBatch;
+  return settings;
+}
+
+/**
  * Trains `task` and returns the summary. Asynchronous: every read of the device (the loss, evaluation,
  * the optimizers' scalars, checkpoints) is awaited, as WebGPU needs; between steps it yields to the
  * event loop, so that signals (Ctrl-C) and other work get through.
@@ -185,7 +203,8 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
   const batch = o.batch ?? task.batch;
   const seed = o.seed ?? 0;
   const l2 = o.l2 ?? task.l2 ?? 0;
-  const kfacSettings: TaskKfacOptions = { ...task.kfac, ...o.kfac };
+  const resumed = o.resume ? loadCheckpoint(o.resume) : null;
+  const kfacSettings = kfacSettingsFor(task, o, resumed?.run.settings);
   const stepsPerEpoch = Math.floor(task.train.n / batch);
   let totalSteps = o.steps ?? (o.epochs ?? task.epochs) * stepsPerEpoch;
   let params = task.model.init(seed);
@@ -216,8 +235,8 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
   const settingsKey = JSON.stringify(settings);
   let startStep = 0;
   let wallBefore = 0; // wall time of the run before the checkpoint resumed here
-  if (o.resume) {
-    const ck = loadCheckpoint(o.resume);
+  if (o.resume && resumed) {
+    const ck = resumed;
     for (const [k, v] of Object.entries(run)) {
       if (ck.run[k] !== v) {
         throw new UsageError(

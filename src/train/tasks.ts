@@ -188,13 +188,16 @@ export function loadTask(name: string, overrides: TaskOverrides = {}): Task {
         klClip: 0.01,
         // The anchors' K-FAC (ANCHORS-KFAC.md): λ from 150 by Levenberg–Marquardt every 5 steps,
         // step size and momentum from the 2-D quadratic model, inverses every 5 steps and at each
-        // of the first 5 (burn-in).
+        // of the first 5 (burn-in). Its curvature (the sampled-target statistics and the model's
+        // Fisher products) on a quarter of each batch: the same losses, a cheaper step
+        // (docs/experiments.md; `--curvature-batch 1000` is the anchors' whole batch).
         kfac: {
           damping: 150,
           adaptDamping: true,
           rule: 'momentum',
           inverseEvery: 5,
           inverseWarmup: 5,
+          curvatureBatch: 250,
         },
         // kfac, adam, momentum and muon: the rates `riesz compare --tune 3 --tune-steps 20` chose
         // (docs/experiments.md); kfac's 2 doubles the quadratic model's step.
