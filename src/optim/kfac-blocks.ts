@@ -153,10 +153,17 @@ async function factorsFromTap(tap: CurvatureTap, withBias: boolean): Promise<{ A
 }
 
 /**
- * The same from the producer's sums (aᵀa, Σa, gᵀg): the bias column of ones contributes Σa and the
- * row count. The tap's arrays are not read (consumes them).
+ * The same from the producer's sums (aᵀa, Σa, gᵀg), folded straight into the averages:
+ * e·prev + (1 − e)·this step's factor, in one pass per factor (the rounding is the two-pass form's).
+ * The bias column of ones contributes Σa and the row count. The tap's arrays are not read (consumes
+ * them).
  */
-function factorsFromSums(tap: CurvatureTap, withBias: boolean): { A: Matrix; G: Matrix } {
+function foldSums(
+  tap: CurvatureTap,
+  withBias: boolean,
+  prev: { A: Matrix; G: Matrix } | undefined,
+  e: number,
+): { A: Matrix; G: Matrix } {
   const { aa, a, gg } = tap.sums!;
   const [rows, n] = tap.a.shape;
   const dimG = tap.g.shape[1];
@@ -165,13 +172,38 @@ function factorsFromSums(tap: CurvatureTap, withBias: boolean): { A: Matrix; G: 
   const scale = (tap.positions ?? 1) / rows;
   const cols = withBias ? n + 1 : n;
   const A = zeros(cols, cols);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A.re[i * cols + j] = aa[i * n + j] * scale;
-  if (withBias) {
-    for (let i = 0; i < n; i++) A.re[i * cols + n] = A.re[n * cols + i] = a[i] * scale;
-    A.re[n * cols + n] = rows * scale;
-  }
   const G = zeros(dimG, dimG);
-  for (let k = 0; k < gg.length; k++) G.re[k] = gg[k] / rows;
+  const ar = A.re;
+  const gr = G.re;
+  const f = 1 - e;
+  if (prev) {
+    const pa = prev.A.re;
+    const pg = prev.G.re;
+    for (let i = 0; i < n; i++) {
+      const row = i * cols;
+      const src = i * n;
+      for (let j = 0; j < n; j++) ar[row + j] = e * pa[row + j] + f * (aa[src + j] * scale);
+    }
+    if (withBias) {
+      for (let i = 0; i < n; i++) {
+        ar[i * cols + n] = e * pa[i * cols + n] + f * (a[i] * scale);
+        ar[n * cols + i] = e * pa[n * cols + i] + f * (a[i] * scale);
+      }
+      ar[n * cols + n] = e * pa[n * cols + n] + f * (rows * scale);
+    }
+    for (let k = 0; k < gr.length; k++) gr[k] = e * pg[k] + f * (gg[k] / rows);
+    return { A, G };
+  }
+  for (let i = 0; i < n; i++) {
+    const row = i * cols;
+    const src = i * n;
+    for (let j = 0; j < n; j++) ar[row + j] = aa[src + j] * scale;
+  }
+  if (withBias) {
+    for (let i = 0; i < n; i++) ar[i * cols + n] = ar[n * cols + i] = a[i] * scale;
+    ar[n * cols + n] = rows * scale;
+  }
+  for (let k = 0; k < gr.length; k++) gr[k] = gg[k] / rows;
   return { A, G };
 }
 
@@ -264,14 +296,18 @@ export const hostKronecker = {
     tap: CurvatureTap,
     decay: (updates: number) => number,
   ): Promise<HostKroneckerState> {
-    const { A, G } = tap.sums
-      ? factorsFromSums(tap, layout.bias !== undefined)
-      : await factorsFromTap(tap, layout.bias !== undefined);
     const updates = (prev?.updates ?? 0) + 1;
-    if (prev) {
-      const e = decay(updates);
-      for (let k = 0; k < A.re.length; k++) A.re[k] = e * prev.A.re[k] + (1 - e) * A.re[k];
-      for (let k = 0; k < G.re.length; k++) G.re[k] = e * prev.G.re[k] + (1 - e) * G.re[k];
+    const e = prev ? decay(updates) : 0;
+    let A: Matrix;
+    let G: Matrix;
+    if (tap.sums) ({ A, G } = foldSums(tap, layout.bias !== undefined, prev, e));
+    else {
+      ({ A, G } = await factorsFromTap(tap, layout.bias !== undefined));
+      if (prev) {
+        const [ar, gr, pa, pg] = [A.re, G.re, prev.A.re, prev.G.re];
+        for (let k = 0; k < ar.length; k++) ar[k] = e * pa[k] + (1 - e) * ar[k];
+        for (let k = 0; k < gr.length; k++) gr[k] = e * pg[k] + (1 - e) * gr[k];
+      }
     }
     return prev
       ? { ...prev, A, G, updates }
