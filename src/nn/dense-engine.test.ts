@@ -15,7 +15,7 @@ import { setDenseEngine } from './dense-engine.js';
 import type { LossAndGrads } from './fisher.js';
 import type { Activation } from './layers.js';
 import { type Loss, sigmoidCrossEntropy, softmaxCrossEntropy, squaredError } from './losses.js';
-import { initMlp, type MlpSpec, mlpLossAndGrads } from './mlp.js';
+import { initMlp, type MlpSpec, mlpLossAndGrads, mlpPredict } from './mlp.js';
 
 beforeAll(async () => {
   await ready;
@@ -141,6 +141,33 @@ describe('dense engine against the jax-js path', () => {
         }
         for (const [i, t] of a.tangents.entries()) closeTo(t, b.tangents[i], 1e-4, `tangent ${i}`);
       });
+});
+
+describe('dense engine: predictions', () => {
+  it.each(cases)('equal the jax-js forward pass to f32 tolerance (%s)', (_, _loss, act, sizes) => {
+    const spec: MlpSpec = { sizes, activation: act, init: 'glorot-uniform' };
+    const params = initMlp(spec, 7);
+    const outputs = (engine: boolean) => {
+      setDenseEngine(engine);
+      return read(mlpPredict(params, random.normal(random.key(8), [23, sizes[0]]), spec));
+    };
+    const [a, b] = [outputs(true), outputs(false)];
+    closeTo(a, b, 1e-5, 'outputs');
+    disposeTree(params);
+  });
+  // (This also shows that mlpPredict runs on the engine: the jax-js path would not touch its buffers.)
+  it("ends a step's kept forward pass: its tangents then refuse, naming why", () => {
+    const spec: MlpSpec = { sizes: [5, 4, 3], activation: 'tanh', init: 'glorot-uniform' };
+    const params = initMlp(spec, 1);
+    const x = random.normal(random.key(2), [6, 5]);
+    const y = random.uniform(random.key(3), [6, 3]);
+    const r = mlpLossAndGrads(params, x, y, spec, sigmoidCrossEntropy, { keepForward: true });
+    read(mlpPredict(params, random.normal(random.key(4), [6, 5]), spec));
+    const d = direction(params, 5);
+    expect(() => r.forward!.tangents([d])).toThrow(/another engine call overwrote the buffers/);
+    r.forward!.dispose();
+    disposeTree([r.loss, r.sse, r.grads, params, d]);
+  });
 });
 
 describe("dense engine: curvature on the batch's first rows (curvatureRows)", () => {

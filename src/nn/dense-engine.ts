@@ -27,6 +27,8 @@ export interface DenseNet {
 const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, relu: 1, tanh: 2, sigmoid: 3 };
 
 let engineOn = true;
+/** Engine calls so far: a step's kept buffers are valid until the next call lays new data over them. */
+let engineCalls = 0;
 
 /** Turns the engine off (the jax-js path then runs everywhere), e.g. to compare the two. */
 export function setDenseEngine(on: boolean): void {
@@ -92,6 +94,7 @@ function layoutFor(net: DenseNet, batch: number): { buffers: Buffers; elements: 
 /** A step's engine: the workspace, its layout and the network, with the passes as methods. */
 class DenseStep {
   readonly generation: number;
+  readonly call = ++engineCalls;
   constructor(
     readonly ws: F32Workspace,
     readonly net: DenseNet,
@@ -133,6 +136,8 @@ class DenseStep {
   assertCurrent(): void {
     if (this.ws.generation !== this.generation)
       throw new Error('dense engine: the workspace was laid out again while a step still held it');
+    if (engineCalls !== this.call)
+      throw new Error('dense engine: another engine call overwrote the buffers a step still held');
   }
 
   /** h[i+1] = f(h[i]·Wᵢᵀ + bᵢ) for every layer: the bias rows first, the GEMM adds onto them. */
@@ -292,6 +297,30 @@ class DenseStep {
     }
     return { value: total / B };
   }
+}
+
+/**
+ * The network's outputs for x on the engine: one forward pass in the workspace (borrows params,
+ * consumes x), or null — x untouched — where the engine cannot run (the caller takes the jax-js
+ * path). It reuses
+ * the buffers of the last step, so a step's kept forward pass (its tangents) is over after it.
+ */
+export function densePredict(params: ParamDict, x: Tensor, net: DenseNet): Tensor | null {
+  if (!engineOn) return null;
+  const B = x.shape[0];
+  const { buffers, elements } = layoutFor(net, B);
+  const ws = f32Workspace(elements * 4);
+  if (!ws) return null;
+  const e = new DenseStep(ws, net, B, buffers);
+  const L = net.sizes.length - 1;
+  for (let i = 0; i < L; i++) {
+    e.write(buffers.w[i], params[`fc${i}.w`].ref.dataSync() as Float32Array);
+    e.write(buffers.b[i], params[`fc${i}.b`].ref.dataSync() as Float32Array);
+  }
+  e.write(buffers.h[0], x.dataSync() as Float32Array);
+  e.forward();
+  const C = net.sizes[L];
+  return np.array(e.read(buffers.h[L], B * C)).reshape([B, C]);
 }
 
 /**

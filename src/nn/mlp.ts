@@ -9,7 +9,7 @@
 import { defaultDevice, numpy as np, random } from '@jax-js/jax';
 import type { CurvatureTap, ParamDict, Tensor } from '../backend/taps.js';
 import { Rng } from '../linalg/random.js';
-import { denseLossAndGrads } from './dense-engine.js';
+import { denseLossAndGrads, densePredict } from './dense-engine.js';
 import { type FisherKind, type LossAndGrads, lossAndGradsFrom } from './fisher.js';
 import {
   type Activation,
@@ -186,6 +186,24 @@ function onEngine(params: ParamDict, x: Tensor): boolean {
   const device = defaultDevice();
   if (device !== 'wasm' && device !== 'cpu') return false;
   return x instanceof np.Array && Object.values(params).every((p) => p instanceof np.Array);
+}
+
+/**
+ * The MLP's outputs (borrows params, consumes x): on the CPU devices one forward pass of the Wasm
+ * engine (the same outputs to f32 tolerance), elsewhere the layers' jax-js forward pass.
+ */
+export function mlpPredict(params: ParamDict, x: Tensor, spec: MlpSpec): Tensor {
+  if (onEngine(params, x)) {
+    const activations = spec.sizes.slice(1).map((_, i) => layerActivation(spec, i));
+    const out = densePredict(params, x, { sizes: spec.sizes, activations });
+    if (out) return out;
+  }
+  const { out, caches } = mlpForward(params, x, spec);
+  for (const c of caches) {
+    c.dense.dispose();
+    c.act?.dispose();
+  }
+  return out;
 }
 
 /**

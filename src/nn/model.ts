@@ -5,7 +5,7 @@
 import type { ParamDict, Tensor } from '../backend/taps.js';
 import type { FisherKind, LossAndGrads } from './fisher.js';
 import type { Loss } from './losses.js';
-import { initMlp, layerActivation, layerName, type MlpSpec, mlpForward, mlpLossAndGrads } from './mlp.js';
+import { initMlp, layerActivation, layerName, type MlpSpec, mlpLossAndGrads, mlpPredict } from './mlp.js';
 
 /** A model as the training loop sees it: a description, its input shape, parameter initialisation,
  * evaluation and one forward/backward. */
@@ -55,14 +55,7 @@ export function mlpModel(spec: MlpSpec): Model {
     inputShape: [spec.sizes[0]],
     head: spec.sizes.length > 2 ? [`${layerName(spec.sizes.length - 2)}.w`] : [],
     init: (seed) => initMlp(spec, seed),
-    predict(params, x) {
-      const { out, caches } = mlpForward(params, x, spec);
-      for (const c of caches) {
-        c.dense.dispose();
-        c.act?.dispose();
-      }
-      return out;
-    },
+    predict: (params, x) => mlpPredict(params, x, spec),
     lossAndGrads: (params, x, targets, loss, opts) => mlpLossAndGrads(params, x, targets, spec, loss, opts),
   };
 }
