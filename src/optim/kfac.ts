@@ -127,6 +127,25 @@ function dotDicts(a: ParamDict, b: ParamDict): Tensor {
   return s ?? np.zeros([]);
 }
 
+/**
+ * The same inner products on the host, for the CPU devices: each array read once, every product
+ * summed in f64 in one pass (jax-js would make a product array per pair and sum it; borrows all).
+ */
+async function hostDots(dicts: ParamDict[], pairs: [ParamDict, ParamDict][]): Promise<number[]> {
+  const index = (d: ParamDict) => dicts.indexOf(d);
+  const out = new Array<number>(pairs.length).fill(0);
+  for (const k of Object.keys(dicts[0])) {
+    const data = await Promise.all(dicts.map((d) => d[k].ref.data() as Promise<Float32Array>));
+    for (const [p, [a, b]] of pairs.entries()) {
+      const [x, y] = [data[index(a)], data[index(b)]];
+      let s = 0;
+      for (let i = 0; i < x.length; i++) s += x[i] * y[i];
+      out[p] += s;
+    }
+  }
+  return out;
+}
+
 function layoutOf(
   name: string,
   g: Tensor,
@@ -273,11 +292,14 @@ export function scaleByKfac({
         const C = await ctx!.curvatureGram!(dirs);
         // The Gram matrix of the directions and their products with ∇L: one read.
         const k = dirs.length;
+        const pairs: [ParamDict, ParamDict][] = [
+          ...dirs.flatMap((di, i) => dirs.slice(i).map((dj): [ParamDict, ParamDict] => [di, dj])),
+          ...dirs.map((di): [ParamDict, ParamDict] => [raw, di]),
+        ];
         const values = await phase('dots', () =>
-          readScalars([
-            ...dirs.flatMap((di, i) => dirs.slice(i).map((dj) => dotDicts(di, dj))),
-            ...dirs.map((di) => dotDicts(raw, di)),
-          ]),
+          defaultDevice() === 'webgpu'
+            ? readScalars(pairs.map(([a, b]) => dotDicts(a, b)))
+            : hostDots([raw, ...dirs], pairs),
         );
         const N = dirs.map(() => new Array<number>(k).fill(0));
         let at = 0;
