@@ -76,6 +76,41 @@ function gradientMatrix(layout: KroneckerLayout, grads: ParamDict): Tensor {
   return np.concatenate([g, grads[layout.bias].reshape([g.shape[0], 1])], 1);
 }
 
+/**
+ * The block's gradient as one out×(in [+1]) host matrix (consumes grads): the weight's and the
+ * bias's entries read and laid side by side on the host (no jax-js concatenation).
+ */
+async function hostGradientMatrix(
+  layout: KroneckerLayout,
+  grads: ParamDict,
+): Promise<{ data: Float32Array; out: number; cols: number }> {
+  const w = asMatrix(layout, grads[layout.weight]);
+  const [out, n] = w.shape;
+  const wd = await readF32(w);
+  if (!layout.bias) return { data: wd, out, cols: n };
+  const bd = await readF32(grads[layout.bias]);
+  const cols = n + 1;
+  const data = new Float32Array(out * cols);
+  for (let r = 0; r < out; r++) {
+    data.set(wd.subarray(r * n, (r + 1) * n), r * cols);
+    data[r * cols + n] = bd[r];
+  }
+  return { data, out, cols };
+}
+
+/** {@link splitUpdate} for a host out×(in [+1]) matrix: the columns cut on the host. */
+function splitHostUpdate(layout: KroneckerLayout, U: Float32Array, out: number, cols: number): ParamDict {
+  if (!layout.bias) return { [layout.weight]: fromMatrix(layout, np.array(U).reshape([out, cols])) };
+  const n = cols - 1;
+  const W = new Float32Array(out * n);
+  const b = new Float32Array(out);
+  for (let r = 0; r < out; r++) {
+    W.set(U.subarray(r * cols, r * cols + n), r * n);
+    b[r] = U[r * cols + n];
+  }
+  return { [layout.weight]: fromMatrix(layout, np.array(W).reshape([out, n])), [layout.bias]: np.array(b) };
+}
+
 /** Splits a preconditioned out×(in [+1]) matrix back into the stored parameters (consumes U). */
 function splitUpdate(layout: KroneckerLayout, U: Tensor): ParamDict {
   if (!layout.bias) return { [layout.weight]: fromMatrix(layout, U) };
@@ -351,9 +386,7 @@ export const hostKronecker = {
     grads: ParamDict,
     settings: BlockSettings,
   ): Promise<ParamDict> {
-    const Gm = gradientMatrix(layout, grads);
-    const [out, cols] = Gm.shape;
-    const g = await readF32(Gm);
+    const { data: g, out, cols } = await hostGradientMatrix(layout, grads);
     let U: Float32Array;
     if (settings.step === 'natural') {
       U = sgemm(out, cols, cols, sgemm(out, cols, out, f32(s.Ginv!), g), f32(s.Ainv!));
@@ -365,7 +398,7 @@ export const hostKronecker = {
       const P = newtonSchulzPolar(Gt, { steps: settings.polarSteps, schedule: 'polar-express' });
       U = Float32Array.from(matmul(matmul(transpose(s.Ginv!), P), s.Ainv!).re);
     }
-    return splitUpdate(layout, np.array(U).reshape([out, cols]));
+    return splitHostUpdate(layout, U, out, cols);
   },
 };
 
