@@ -3,7 +3,8 @@
  * anchors' tanh net 784-1000-500-250-30 mirrored with a linear code, sigmoid cross-entropy summed
  * over pixels, batch 1000; `--task mnist-autoencoder-sigmoid` for the sigmoid one) with Adam and with
  * K-FAC (the task's settings: the 2-D quadratic model with Levenberg–Marquardt damping, inverses
- * every 5 steps; the 10 steps timed after the 5-step burn-in include two refreshes) in riesz on
+ * every 5 steps, the curvature on 250 of the 1000 rows; the 10 steps timed after the 5-step burn-in
+ * include two refreshes) in riesz on
  * jax-js's wasm device, against its peers in the same run, all on riesz's initial weights and first
  * batch:
  * - `torch`: PyTorch on the CPU (Debian's python3-torch, /usr/bin/python3, a child process) with the

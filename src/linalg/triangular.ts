@@ -59,7 +59,7 @@ export function solveLower(L: Matrix, B: Matrix): Matrix {
   const n = L.rows;
   const k = B.cols;
   if (!X.im) {
-    forwardReal(n, k, L.re, X.re);
+    forwardSubstituteReal(n, k, L.re, X.re);
     return X;
   }
   const lr = L.re;
@@ -157,7 +157,7 @@ export function invertLower(L: Matrix): Matrix {
     // E = the identity's columns j₀…j₁ from row j₀ down, solved in place.
     const x = new Float64Array(rows * w);
     for (let j = 0; j < w; j++) x[j * w + j] = 1;
-    forwardReal(rows, w, L.re, x, j0 * n + j0, n);
+    forwardSubstituteReal(rows, w, L.re, x, j0 * n + j0, n);
     for (let i = 0; i < rows; i++) X.re.set(x.subarray(i * w, i * w + Math.min(w, i + 1)), (j0 + i) * n + j0);
   }
   return X;
@@ -225,11 +225,6 @@ export function forwardSubstituteReal(
   off = 0,
   ld = n,
 ): void {
-  forwardReal(n, k, l, x, off, ld);
-}
-
-/** x ← L⁻¹x, for the n×n lower triangle of l that starts at `off` with leading dimension `ld`. */
-function forwardReal(n: number, k: number, l: Float64Array, x: Float64Array, off = 0, ld = n): void {
   if (k === 1) {
     for (let i = 0; i < n; i++) {
       let s = x[i];
