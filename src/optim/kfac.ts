@@ -128,22 +128,36 @@ function dotDicts(a: ParamDict, b: ParamDict): Tensor {
 }
 
 /**
- * The same inner products on the host, for the CPU devices: each array read once, every product
- * summed in f64 in one pass (jax-js would make a product array per pair and sum it; borrows all).
+ * The model's inner products on the host, for the CPU devices, in the order of the device path:
+ * ⟨dᵢ, dⱼ⟩ (i ≤ j), then ⟨g, dᵢ⟩. One f64 pass over each key's arrays computes all of them (jax-js
+ * made a product array per pair; borrows all).
  */
-async function hostDots(dicts: ParamDict[], pairs: [ParamDict, ParamDict][]): Promise<number[]> {
-  const index = (d: ParamDict) => dicts.indexOf(d);
-  const out = new Array<number>(pairs.length).fill(0);
-  for (const k of Object.keys(dicts[0])) {
-    const data = await Promise.all(dicts.map((d) => d[k].ref.data() as Promise<Float32Array>));
-    for (const [p, [a, b]] of pairs.entries()) {
-      const [x, y] = [data[index(a)], data[index(b)]];
-      let s = 0;
-      for (let i = 0; i < x.length; i++) s += x[i] * y[i];
-      out[p] += s;
+async function hostModelDots(g: ParamDict, dirs: ParamDict[]): Promise<number[]> {
+  const [d0, d1] = dirs;
+  let [s00, s01, s11, sg0, sg1] = [0, 0, 0, 0, 0];
+  for (const k of Object.keys(g)) {
+    const [x, a, b] = (await Promise.all(
+      [g, d0, ...(d1 ? [d1] : [])].map((d) => d[k].ref.data()),
+    )) as Float32Array[];
+    if (b) {
+      for (let i = 0; i < x.length; i++) {
+        const xi = x[i];
+        const ai = a[i];
+        const bi = b[i];
+        s00 += ai * ai;
+        s01 += ai * bi;
+        s11 += bi * bi;
+        sg0 += xi * ai;
+        sg1 += xi * bi;
+      }
+    } else {
+      for (let i = 0; i < x.length; i++) {
+        s00 += a[i] * a[i];
+        sg0 += x[i] * a[i];
+      }
     }
   }
-  return out;
+  return d1 ? [s00, s01, s11, sg0, sg1] : [s00, sg0];
 }
 
 function layoutOf(
@@ -292,14 +306,13 @@ export function scaleByKfac({
         const C = await ctx!.curvatureGram!(dirs);
         // The Gram matrix of the directions and their products with ∇L: one read.
         const k = dirs.length;
-        const pairs: [ParamDict, ParamDict][] = [
-          ...dirs.flatMap((di, i) => dirs.slice(i).map((dj): [ParamDict, ParamDict] => [di, dj])),
-          ...dirs.map((di): [ParamDict, ParamDict] => [raw, di]),
-        ];
         const values = await phase('dots', () =>
           defaultDevice() === 'webgpu'
-            ? readScalars(pairs.map(([a, b]) => dotDicts(a, b)))
-            : hostDots([raw, ...dirs], pairs),
+            ? readScalars([
+                ...dirs.flatMap((di, i) => dirs.slice(i).map((dj) => dotDicts(di, dj))),
+                ...dirs.map((di) => dotDicts(raw, di)),
+              ])
+            : hostModelDots(raw, dirs),
         );
         const N = dirs.map(() => new Array<number>(k).fill(0));
         let at = 0;
