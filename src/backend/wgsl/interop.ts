@@ -1,0 +1,203 @@
+/**
+ * The bridge between jax-js's WebGPU device and riesz's own WGSL kernels. jax-js (0.1.25) has no
+ * custom-kernel API, but its public surface is enough to share buffers without a host round trip:
+ *
+ * - `getWebGPUDevice()` returns the `GPUDevice` jax-js runs on, so riesz's pipelines and jax-js's
+ *   kernels share one device and one queue;
+ * - `Array.gpuBufferSync()` submits the array's pending kernels (jax-js is lazy: work is queued when
+ *   an array is realised) and returns the `GPUBuffer` behind it, contiguous from offset 0. It
+ *   consumes one reference, so riesz calls it on `x.ref` and keeps x alive until its own dispatch is
+ *   submitted; jax-js may recycle the buffer once x is disposed, but any later writer is submitted
+ *   after riesz's dispatch on the same queue, which runs submissions in order;
+ * - outputs are fresh arrays from `np.zeros`, realised by the same call (a zero-filling kernel, or a
+ *   small upload below 128 entries) and then overwritten by riesz's kernel, which jax-js's later
+ *   kernels again follow in queue order. jax-js documents the buffer as not to be mutated: that holds
+ *   for shared arrays; these are new and riesz's alone until returned.
+ *
+ * `wgslSupport()` checks that these entry points exist, so a jax-js upgrade that drops or renames them
+ * turns the fused kernels off (the jax-js ops run instead) with a reason, rather than failing.
+ */
+import { defaultDevice, getWebGPUDevice, numpy as np } from '@jax-js/jax';
+import type { Tensor } from '../taps.js';
+
+/** The few WebGPU objects riesz touches, typed structurally (the project carries no WebGPU types). */
+export interface GpuBufferLike {
+  /** Bytes. */
+  readonly size: number;
+  /** Frees the buffer once queued work that uses it has finished. */
+  destroy(): void;
+  /** Mapped bytes of a buffer created `mappedAtCreation`. */
+  getMappedRange(): ArrayBuffer;
+  /** Ends the mapping. */
+  unmap(): void;
+}
+
+/** A compute pipeline (opaque here beyond its bind-group layout). */
+export interface GpuPipelineLike {
+  /** The layout of bind group `index` ('auto' layouts). */
+  getBindGroupLayout(index: number): unknown;
+}
+
+/** A compute pass encoder. */
+interface GpuPassLike {
+  setPipeline(p: GpuPipelineLike): void;
+  setBindGroup(index: number, group: unknown): void;
+  dispatchWorkgroups(x: number, y?: number, z?: number): void;
+  end(): void;
+}
+
+/** A command encoder. */
+export interface GpuEncoderLike {
+  /** Begins a compute pass. */
+  beginComputePass(): GpuPassLike;
+  /** Finishes the commands. */
+  finish(): unknown;
+}
+
+/** The part of `GPUDevice` riesz uses. */
+export interface GpuDeviceLike {
+  /** The device's limits (workgroups per dimension). */
+  readonly limits: { maxComputeWorkgroupsPerDimension: number };
+  /** The device's queue. */
+  readonly queue: { submit(commands: unknown[]): void };
+  /** Compiles WGSL. */
+  createShaderModule(d: { code: string; label?: string }): unknown;
+  /** Builds a compute pipeline. */
+  createComputePipeline(d: {
+    layout: 'auto';
+    compute: { module: unknown; entryPoint: string };
+  }): GpuPipelineLike;
+  /** Creates a buffer. */
+  createBuffer(d: { size: number; usage: number; mappedAtCreation?: boolean }): GpuBufferLike;
+  /** Binds buffers to a pipeline's layout. */
+  createBindGroup(d: {
+    layout: unknown;
+    entries: { binding: number; resource: { buffer: unknown } }[];
+  }): unknown;
+  /** Records commands. */
+  createCommandEncoder(): GpuEncoderLike;
+  /** Starts capturing errors. */
+  pushErrorScope(filter: 'validation'): void;
+  /** Ends capturing errors; resolves to the first error, or null. */
+  popErrorScope(): Promise<{ message: string } | null>;
+}
+
+/** `GPUBufferUsage.UNIFORM | COPY_DST` (WebGPU's fixed flag values). */
+const UNIFORM_USAGE = 0x0040 | 0x0008;
+
+/** Why the fused kernels cannot run at all in this process (null: they can), checked once. */
+let supportReason: string | null | undefined;
+
+/**
+ * Whether riesz's WGSL kernels can share jax-js's WebGPU device here: the default device is
+ * `webgpu`, and jax-js exposes `getWebGPUDevice` and `Array.prototype.gpuBufferSync`. Returns null
+ * when they can, else the reason.
+ */
+export function wgslSupport(): string | null {
+  if (defaultDevice() !== 'webgpu') return `the default device is ${defaultDevice()}, not webgpu`;
+  if (supportReason !== undefined) return supportReason;
+  const proto = (np.Array as unknown as { prototype: Record<string, unknown> }).prototype;
+  if (typeof getWebGPUDevice !== 'function') supportReason = 'this jax-js has no getWebGPUDevice()';
+  else if (typeof proto.gpuBufferSync !== 'function')
+    supportReason = 'this jax-js has no Array.gpuBufferSync()';
+  else {
+    try {
+      getWebGPUDevice();
+      supportReason = null;
+    } catch (e) {
+      supportReason = `jax-js's WebGPU device is not available: ${(e as Error).message}`;
+    }
+  }
+  return supportReason;
+}
+
+/** jax-js's GPUDevice (call after {@link wgslSupport} returned null). */
+export function gpuDevice(): GpuDeviceLike {
+  return getWebGPUDevice() as unknown as GpuDeviceLike;
+}
+
+/** Whether x is a concrete float32 jax-js array on WebGPU (not a tracer under jit or grad). */
+export function isGpuArray(x: unknown): x is Tensor {
+  return x instanceof np.Array && x.device === 'webgpu' && x.dtype === 'float32';
+}
+
+/**
+ * The GPUBuffer behind x, after x's pending kernels are submitted. Borrows x: the caller keeps x
+ * alive (undisposed) until the dispatch that reads the buffer has been submitted.
+ */
+export function bufferOf(x: Tensor): GpuBufferLike {
+  return x.ref.gpuBufferSync() as unknown as GpuBufferLike;
+}
+
+/** A new float32 array of this shape on WebGPU and its buffer, for a kernel to write. */
+export function outputArray(shape: number[]): { array: Tensor; buffer: GpuBufferLike } {
+  const array = np.zeros(shape, { dtype: np.float32 });
+  return { array, buffer: bufferOf(array) };
+}
+
+/** A uniform buffer holding these u32 values (padded to 16 bytes). */
+export function uniformU32(device: GpuDeviceLike, values: number[]): GpuBufferLike {
+  const words = Math.max(4, Math.ceil(values.length / 4) * 4);
+  const buffer = device.createBuffer({ size: words * 4, usage: UNIFORM_USAGE, mappedAtCreation: true });
+  new Uint32Array(buffer.getMappedRange()).set(values);
+  buffer.unmap();
+  return buffer;
+}
+
+/** Compiled pipelines by WGSL source, per device. */
+const pipelines = new WeakMap<object, Map<string, GpuPipelineLike>>();
+/** Compilation or validation errors seen by the error scopes, by WGSL source. */
+const pipelineErrors = new Map<string, string>();
+
+/**
+ * The compute pipeline of this WGSL source (entry point `main`), compiled once per device. A
+ * compilation error reported by the device is remembered and thrown by the next request.
+ */
+export function pipeline(device: GpuDeviceLike, source: string): GpuPipelineLike {
+  const failed = pipelineErrors.get(source);
+  if (failed) throw new Error(`riesz WGSL kernel failed to compile: ${failed}`);
+  let byDevice = pipelines.get(device);
+  if (!byDevice) pipelines.set(device, (byDevice = new Map()));
+  let p = byDevice.get(source);
+  if (!p) {
+    device.pushErrorScope('validation');
+    const module = device.createShaderModule({ code: source, label: 'riesz-wgsl' });
+    p = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    device
+      .popErrorScope()
+      .then((e) => {
+        if (e) pipelineErrors.set(source, e.message);
+      })
+      .catch(() => {});
+    byDevice.set(source, p);
+  }
+  return p;
+}
+
+/** Records one compute pass: the pipeline, its buffers bound in order (0, 1, …), the grid. */
+export function encodePass(
+  device: GpuDeviceLike,
+  encoder: GpuEncoderLike,
+  p: GpuPipelineLike,
+  buffers: GpuBufferLike[],
+  grid: [number, number],
+): void {
+  const group = device.createBindGroup({
+    layout: p.getBindGroupLayout(0),
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(p);
+  pass.setBindGroup(0, group);
+  pass.dispatchWorkgroups(grid[0], grid[1]);
+  pass.end();
+}
+
+/** A 1-D count of workgroups as a 2-D grid within the device's per-dimension limit: [x, y] with
+ * x·y ≥ groups; the kernel's linear index is gid.y·(x·workgroup) + gid.x. */
+export function linearGrid(device: GpuDeviceLike, groups: number): [number, number] {
+  const max = device.limits.maxComputeWorkgroupsPerDimension;
+  if (groups <= max) return [Math.max(1, groups), 1];
+  const y = Math.ceil(groups / max);
+  return [Math.ceil(groups / y), y];
+}
