@@ -9,7 +9,7 @@
  *   consumes one reference, so riesz calls it on `x.ref` and keeps x alive until its own dispatch is
  *   submitted; jax-js may recycle the buffer once x is disposed, but any later writer is submitted
  *   after riesz's dispatch on the same queue, which runs submissions in order;
- * - outputs are fresh arrays from `np.zeros`, realised by the same call (a zero-filling kernel, or a
+ * - outputs are fresh arrays from `np.zeros` (committed to `webgpu`), realised by the same call (a zero-filling kernel, or a
  *   small upload below 128 entries) and then overwritten by riesz's kernel, which jax-js's later
  *   kernels again follow in queue order. jax-js documents the buffer as not to be mutated: that holds
  *   for shared arrays; these are new and riesz's alone until returned.
@@ -129,9 +129,15 @@ export function bufferOf(x: Tensor): GpuBufferLike {
   return x.ref.gpuBufferSync() as unknown as GpuBufferLike;
 }
 
-/** A new float32 array of this shape on WebGPU and its buffer, for a kernel to write. */
+/**
+ * A new float32 array of this shape on WebGPU and its buffer, for a kernel to write. It is committed
+ * to `webgpu`, as jax-js's own results are when their inputs are (training data and parameters on
+ * WebGPU are): an uncommitted result would let a later jax-js call with an uncommitted argument on
+ * another device (a PRNG key on the CPU, say) move it off the GPU through a synchronous read, which
+ * Node cannot do.
+ */
 export function outputArray(shape: number[]): { array: Tensor; buffer: GpuBufferLike } {
-  const array = np.zeros(shape, { dtype: np.float32 });
+  const array = np.zeros(shape, { dtype: np.float32, device: 'webgpu' });
   return { array, buffer: bufferOf(array) };
 }
 

@@ -5,7 +5,7 @@
  * and odd (13×29, 65×70 crossing the 64-wide tile), since SwiftShader is slow.
  */
 import { existsSync } from 'node:fs';
-import { numpy as np } from '@jax-js/jax';
+import { defaultDevice, numpy as np } from '@jax-js/jax';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShapeError } from '../../errors.js';
@@ -256,6 +256,24 @@ describe('fused WGSL dense kernels match jax-js on WebGPU', () => {
       );
       expect(z.shape).toEqual([B, 4]);
       for (const t of [y, z, ...junk]) t.dispose();
+    },
+  );
+
+  onGpu(
+    'outputs are committed to webgpu: an uncommitted argument on another device moves to them',
+    async () => {
+      // As jax-js's own results on committed inputs: jax-js places a call with no committed argument
+      // on its first argument's device, and moving a WebGPU array off it is a synchronous read.
+      defaultDevice('wasm');
+      const onWasm = np.array(Float32Array.from([1, 2, 3]));
+      defaultDevice('webgpu');
+      const [x, w] = [np.ones([2, 3]), np.ones([3, 3])];
+      const y = denseForwardWgsl(x, w, null, 'identity');
+      const s = onWasm.add(y);
+      expect(s.device).toBe('webgpu');
+      expectClose(await s.data(), [4, 5, 6, 4, 5, 6], TOL, 'sum across devices');
+      x.dispose();
+      w.dispose();
     },
   );
 });
