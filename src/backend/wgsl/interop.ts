@@ -9,8 +9,8 @@
  *   consumes one reference, so riesz calls it on `x.ref` and keeps x alive until its own dispatch is
  *   submitted; jax-js may recycle the buffer once x is disposed, but any later writer is submitted
  *   after riesz's dispatch on the same queue, which runs submissions in order;
- * - outputs are fresh arrays from `np.zeros` (committed to `webgpu`), realised by the same call (a zero-filling kernel, or a
- *   small upload below 128 entries) and then overwritten by riesz's kernel, which jax-js's later
+ * - outputs are views of a fresh array from `np.zeros` (committed to `webgpu`), realised by the same
+ *   call (one zero-filling kernel, or a small upload below 128 entries) and then overwritten by riesz's kernel, which jax-js's later
  *   kernels again follow in queue order. jax-js documents the buffer as not to be mutated: that holds
  *   for shared arrays; these are new and riesz's alone until returned.
  *
@@ -129,16 +129,46 @@ export function bufferOf(x: Tensor): GpuBufferLike {
   return x.ref.gpuBufferSync() as unknown as GpuBufferLike;
 }
 
+/** A buffer bound at a byte offset and length (the whole buffer when neither is given). */
+export interface GpuBinding {
+  /** The buffer. */
+  buffer: GpuBufferLike;
+  /** Bytes from its start (a multiple of 256, WebGPU's largest storage-offset alignment). */
+  offset?: number;
+  /** Bytes bound. */
+  size?: number;
+}
+
+/** Entries per segment are padded to this many (256 bytes, the largest storage-offset alignment). */
+const SEGMENT_ALIGN = 64;
+
 /**
- * A new float32 array of this shape on WebGPU and its buffer, for a kernel to write. It is committed
- * to `webgpu`, as jax-js's own results are when their inputs are (training data and parameters on
- * WebGPU are): an uncommitted result would let a later jax-js call with an uncommitted argument on
- * another device (a PRNG key on the CPU, say) move it off the GPU through a synchronous read, which
- * Node cannot do.
+ * New float32 arrays of these shapes on WebGPU, for one kernel call to write, and their bindings.
+ * They share one allocation: a single `np.zeros` (one jax-js fill instead of one per output), each
+ * array a view of its own 256-byte-aligned segment, the first at offset 0 (so that array is
+ * contiguous and feeds the next fused call without a copy; later ones are offset views, which jax-js
+ * operations read in place and a fused call would first copy). The allocation is freed when the
+ * last view is. It is committed to `webgpu`, as jax-js's own results are when their inputs are
+ * (training data and parameters on WebGPU are): an uncommitted result would let a later jax-js call
+ * with an uncommitted argument on another device (a PRNG key on the CPU, say) move it off the GPU
+ * through a synchronous read, which Node cannot do.
  */
-export function outputArray(shape: number[]): { array: Tensor; buffer: GpuBufferLike } {
-  const array = np.zeros(shape, { dtype: np.float32, device: 'webgpu' });
-  return { array, buffer: bufferOf(array) };
+export function outputArrays(shapes: number[][]): { arrays: Tensor[]; bindings: GpuBinding[] } {
+  const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const offsets: number[] = [];
+  let total = 0;
+  for (const n of sizes) {
+    offsets.push(total);
+    total += Math.ceil(Math.max(1, n) / SEGMENT_ALIGN) * SEGMENT_ALIGN;
+  }
+  const whole = np.zeros([total], { dtype: np.float32, device: 'webgpu' });
+  const buffer = bufferOf(whole);
+  const arrays = shapes.map((shape, i) =>
+    whole.ref.slice([offsets[i], offsets[i] + sizes[i]]).reshape(shape),
+  );
+  whole.dispose();
+  const bindings = sizes.map((n, i) => ({ buffer, offset: offsets[i] * 4, size: Math.max(1, n) * 4 }));
+  return { arrays, bindings };
 }
 
 /** A uniform buffer holding these u32 values (padded to 16 bytes). */
@@ -180,17 +210,17 @@ export function pipeline(device: GpuDeviceLike, source: string): GpuPipelineLike
   return p;
 }
 
-/** Records one compute pass: the pipeline, its buffers bound in order (0, 1, …), the grid. */
+/** Records one compute pass: the pipeline, its buffers (or buffer ranges) bound in order (0, 1, …), the grid. */
 export function encodePass(
   device: GpuDeviceLike,
   encoder: GpuEncoderLike,
   p: GpuPipelineLike,
-  buffers: GpuBufferLike[],
+  buffers: (GpuBufferLike | GpuBinding)[],
   grid: [number, number],
 ): void {
   const group = device.createBindGroup({
     layout: p.getBindGroupLayout(0),
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: buffers.map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
   });
   const pass = encoder.beginComputePass();
   pass.setPipeline(p);

@@ -28,7 +28,14 @@ const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const ACTS: WgslActivation[] = ['identity', 'relu', 'tanh', 'sigmoid'];
 
 let why: string | null = null;
+/** WebGPU errors no scope caught (jax-js logs them with console.error): an invalid pass is skipped. */
+const uncaptured: string[] = [];
 beforeAll(async () => {
+  const log = console.error.bind(console);
+  console.error = (...args: unknown[]) => {
+    if (String(args[0]).includes('Uncaptured error')) uncaptured.push(args.map(String).join(' '));
+    log(...args);
+  };
   if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   try {
@@ -331,5 +338,12 @@ describe('fused WGSL kernels: guards', () => {
     expect(() => gramWgsl(x)).toThrow(/cannot run: the default device is wasm/);
     x.dispose();
     if (!why) await initDevice('webgpu');
+  });
+});
+
+describe('fused WGSL kernels: the device reported nothing', () => {
+  onGpu('no uncaptured WebGPU error (validation) in this file', async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    expect(uncaptured).toEqual([]);
   });
 });

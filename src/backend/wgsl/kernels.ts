@@ -13,11 +13,12 @@ import type { Tensor } from '../taps.js';
 import {
   bufferOf,
   encodePass,
+  type GpuBinding,
   type GpuBufferLike,
   gpuDevice,
   isGpuArray,
   linearGrid,
-  outputArray,
+  outputArrays,
   pipeline,
   uniformU32,
   wgslSupport,
@@ -71,7 +72,7 @@ function requireReady(what: string, arrays: Tensor[]): void {
 function encodeMatmul(
   encoder: ReturnType<ReturnType<typeof gpuDevice>['createCommandEncoder']>,
   v: MatmulVariant,
-  buffers: GpuBufferLike[],
+  buffers: (GpuBufferLike | GpuBinding)[],
   [M, N, K]: [number, number, number],
 ): GpuBufferLike {
   const device = gpuDevice();
@@ -94,13 +95,16 @@ export function denseForwardWgsl(x: Tensor, w: Tensor, b: Tensor | null, act: Wg
     throw new ShapeError(`b has shape [${b.shape.join(', ')}], expected [${nOut}]`);
   const device = gpuDevice();
   const inputs = [bufferOf(x), bufferOf(w), ...(b ? [bufferOf(b)] : [])];
-  const y = outputArray([B, nOut]);
+  const {
+    arrays: [y],
+    bindings: [yb],
+  } = outputArrays([[B, nOut]]);
   const encoder = device.createCommandEncoder();
   const variant: MatmulVariant = { transA: false, transB: true, bias: b !== null, act, symmetric: false };
-  const dims = encodeMatmul(encoder, variant, [...inputs, y.buffer], [B, nOut, nIn]);
+  const dims = encodeMatmul(encoder, variant, [...inputs, yb], [B, nOut, nIn]);
   device.queue.submit([encoder.finish()]);
   dims.destroy();
-  return y.array;
+  return y;
 }
 
 /** What {@link denseBackwardWgsl} returns; null where not asked for. */
@@ -143,10 +147,24 @@ export function denseBackwardWgsl(
   }
   const device = gpuDevice();
   const [xb, wb, yb, dyb] = [bufferOf(x), bufferOf(w), bufferOf(y), bufferOf(dy)];
-  const dz = outputArray([B, nOut]);
-  const dx = needInput ? outputArray([B, nIn]) : null;
-  const dw = needWeightGrad ? outputArray([nOut, nIn]) : null;
-  const db = needWeightGrad && needBias ? outputArray([nOut]) : null;
+  // Two allocations: dZ alone (the products read it, and WebGPU forbids one buffer to be read and
+  // written in the same pass, whatever the ranges), and dX, dW, db together, dX first at offset 0
+  // (the next layer's fused backward reads it).
+  const {
+    arrays: [dzArray],
+    bindings: [dzBinding],
+  } = outputArrays([[B, nOut]]);
+  const dz = { array: dzArray, buffer: dzBinding };
+  const wanted: [string, number[]][] = [];
+  if (needInput) wanted.push(['dx', [B, nIn]]);
+  if (needWeightGrad) wanted.push(['dw', [nOut, nIn]]);
+  if (needWeightGrad && needBias) wanted.push(['db', [nOut]]);
+  const out = wanted.length > 0 ? outputArrays(wanted.map(([, shape]) => shape)) : null;
+  const slot = (name: string) => {
+    const i = wanted.findIndex(([n]) => n === name);
+    return i < 0 || !out ? null : { array: out.arrays[i], buffer: out.bindings[i] };
+  };
+  const [dx, dw, db] = [slot('dx'), slot('dw'), slot('db')];
   const uniforms: GpuBufferLike[] = [];
   const encoder = device.createCommandEncoder();
   // dZ = dY ⊙ f'(Y): compute passes in one encoder run in order, so the products below see it.
@@ -193,11 +211,14 @@ export function gramWgsl(a: Tensor): Tensor {
   const [rows, n] = matrixShape('a', a);
   const device = gpuDevice();
   const ab = bufferOf(a);
-  const out = outputArray([n, n]);
+  const {
+    arrays: [out],
+    bindings: [ob],
+  } = outputArrays([[n, n]]);
   const encoder = device.createCommandEncoder();
   const v: MatmulVariant = { transA: true, transB: false, bias: false, act: 'identity', symmetric: true };
-  const dims = encodeMatmul(encoder, v, [ab, out.buffer], [n, n, rows]);
+  const dims = encodeMatmul(encoder, v, [ab, ob], [n, n, rows]);
   device.queue.submit([encoder.finish()]);
   dims.destroy();
-  return out.array;
+  return out;
 }
