@@ -75,7 +75,9 @@ export function matmulSource(v: MatmulVariant): string {
   const T = TILE;
   const S = THREADS;
   const KS = 16; // K slice
-  const perThread = (T * KS) / (S * S); // loads per thread per tile and slice (4)
+  // Each thread loads 4 entries of each tile per slice ((T·KS)/(S·S)) and owns 4×4 outputs, unrolled
+  // into scalars (arrays indexed in loops may live in memory on some compilers).
+  const R4 = [0, 1, 2, 3];
   let binding = 0;
   const decl: string[] = [];
   decl.push(`@group(0) @binding(${binding++}) var<storage, read> A: array<f32>;`);
@@ -109,48 +111,50 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let tid = lid.y * ${S}u + lid.x;
   let row0 = wg.y * ${T}u;
   let col0 = wg.x * ${T}u;
-  var acc: array<array<f32, 4>, 4>;
+  ${R4.flatMap((r) => R4.map((c) => `var acc${r}${c} = 0.0;`)).join(' ')}
   for (var k0 = 0u; k0 < dims.K; k0 = k0 + ${KS}u) {
-    for (var i = 0u; i < ${perThread}u; i = i + 1u) {
-      let e = tid + i * ${S * S}u;
+    ${R4.map(
+      (i) => `{
+      let e = tid + ${i * S * S}u;
       ${aIndex}
       let gm = row0 + m;
       let gk = k0 + k;
       var va = 0.0;
       if (gm < dims.M && gk < dims.K) { va = A[${aAddr}]; }
       As[k * ${T}u + m] = va;
-    }
-    for (var i = 0u; i < ${perThread}u; i = i + 1u) {
-      let e = tid + i * ${S * S}u;
+    }`,
+    ).join('\n    ')}
+    ${R4.map(
+      (i) => `{
+      let e = tid + ${i * S * S}u;
       ${bIndex}
       let gn = col0 + n;
       let gk = k0 + k;
       var vb = 0.0;
       if (gn < dims.N && gk < dims.K) { vb = ${bName}[${bAddr}]; }
       Bs[k * ${T}u + n] = vb;
-    }
+    }`,
+    ).join('\n    ')}
     workgroupBarrier();
     for (var k = 0u; k < ${KS}u; k = k + 1u) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var r = 0u; r < 4u; r = r + 1u) { a[r] = As[k * ${T}u + lid.y + r * ${S}u]; }
-      for (var c = 0u; c < 4u; c = c + 1u) { b[c] = Bs[k * ${T}u + lid.x + c * ${S}u]; }
-      for (var r = 0u; r < 4u; r = r + 1u) {
-        for (var c = 0u; c < 4u; c = c + 1u) { acc[r][c] = fma(a[r], b[c], acc[r][c]); }
-      }
+      ${R4.map((r) => `let a${r} = As[k * ${T}u + lid.y + ${r * S}u];`).join(' ')}
+      ${R4.map((c) => `let b${c} = Bs[k * ${T}u + lid.x + ${c * S}u];`).join(' ')}
+      ${R4.flatMap((r) => R4.map((c) => `acc${r}${c} = fma(a${r}, b${c}, acc${r}${c});`)).join('\n      ')}
     }
     workgroupBarrier();
   }
-  for (var r = 0u; r < 4u; r = r + 1u) {
-    for (var c = 0u; c < 4u; c = c + 1u) {
-      let m = row0 + lid.y + r * ${S}u;
-      let n = col0 + lid.x + c * ${S}u;
-      if (m < dims.M && n < dims.N) {
-        let val = act(acc[r][c]${v.bias ? ' + bias[n]' : ''});
-        ${store}
-      }
+  ${R4.flatMap((r) =>
+    R4.map(
+      (c) => `{
+    let m = row0 + lid.y + ${r * S}u;
+    let n = col0 + lid.x + ${c * S}u;
+    if (m < dims.M && n < dims.N) {
+      let val = act(acc${r}${c}${v.bias ? ' + bias[n]' : ''});
+      ${store}
     }
-  }
+  }`,
+    ),
+  ).join('\n  ')}
 }
 `;
 }
