@@ -78,6 +78,7 @@ export function matmulSource(v: MatmulVariant): string {
   // Each thread loads 4 entries of each tile per slice ((T·KS)/(S·S)) and owns 4×4 outputs, unrolled
   // into scalars (arrays indexed in loops may live in memory on some compilers).
   const R4 = [0, 1, 2, 3];
+  const LOADS = Array.from({ length: (T * KS) / (S * S) }, (_, i) => i);
   let binding = 0;
   const decl: string[] = [];
   decl.push(`@group(0) @binding(${binding++}) var<storage, read> A: array<f32>;`);
@@ -90,9 +91,9 @@ export function matmulSource(v: MatmulVariant): string {
   const transA = v.symmetric ? true : v.transA;
   const transB = v.symmetric ? false : v.transB;
   // A's tile: 64 rows m × 16 k; read along the stored rows (k contiguous unless transposed).
-  const aIndex = transA ? 'let k = e / 64u; let m = e % 64u;' : 'let m = e / 16u; let k = e % 16u;';
+  const aIndex = transA ? `let k = e / ${T}u; let m = e % ${T}u;` : `let m = e / ${KS}u; let k = e % ${KS}u;`;
   const aAddr = transA ? 'gk * dims.M + gm' : 'gm * dims.K + gk';
-  const bIndex = transB ? 'let n = e / 16u; let k = e % 16u;' : 'let k = e / 64u; let n = e % 64u;';
+  const bIndex = transB ? `let n = e / ${KS}u; let k = e % ${KS}u;` : `let k = e / ${T}u; let n = e % ${T}u;`;
   const bAddr = transB ? 'gn * dims.K + gk' : 'gk * dims.N + gn';
   const store = v.symmetric
     ? `C[m * dims.N + n] = val;
@@ -113,7 +114,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let col0 = wg.x * ${T}u;
   ${R4.flatMap((r) => R4.map((c) => `var acc${r}${c} = 0.0;`)).join(' ')}
   for (var k0 = 0u; k0 < dims.K; k0 = k0 + ${KS}u) {
-    ${R4.map(
+    ${LOADS.map(
       (i) => `{
       let e = tid + ${i * S * S}u;
       ${aIndex}
@@ -124,7 +125,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       As[k * ${T}u + m] = va;
     }`,
     ).join('\n    ')}
-    ${R4.map(
+    ${LOADS.map(
       (i) => `{
       let e = tid + ${i * S * S}u;
       ${bIndex}
