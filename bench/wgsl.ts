@@ -15,6 +15,10 @@
  *        --external:@jax-js/jax --external:webgpu && node build/bench/wgsl.mjs [--small] [--reps N]
  *        [--dense B,in,out] [--no-mlp]
  * (SwiftShader: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json XDG_RUNTIME_DIR=/tmp.)
+ * On a GPU machine without Node (../shared/GPU.md): bundle with jax-js inside, `npx esbuild bench/wgsl.ts
+ * --bundle --platform=node --format=esm --external:webgpu --outfile=.gpubuild/wgsl.mjs
+ * "--banner:js=import {createRequire as __cr} from 'module'; const require = __cr(import.meta.url);"`,
+ * copy .gpukit/ and .gpubuild/ along, and run `source .gpukit/setup.sh; node .gpubuild/wgsl.mjs`.
  */
 import { getWebGPUDevice, numpy as np, random } from '@jax-js/jax';
 import { initDevice } from '../src/backend/device.js';

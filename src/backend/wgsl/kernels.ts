@@ -35,9 +35,11 @@ import {
 
 export type { WgslActivation } from './shaders.js';
 
-let fusedOn = true;
+/** On unless the environment sets RIESZ_WGSL=0 (read once, where there is a `process`). */
+let fusedOn = !(typeof process !== 'undefined' && process.env?.RIESZ_WGSL === '0');
 
-/** Turns the fused WGSL kernels on or off (off: the jax-js operations run on WebGPU, e.g. to compare). */
+/** Turns the fused WGSL kernels on or off (off: the jax-js operations run on WebGPU, e.g. to compare).
+ * They start on, unless the environment variable RIESZ_WGSL is `0`. */
 export function setFusedWgsl(on: boolean): void {
   fusedOn = on;
 }
