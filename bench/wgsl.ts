@@ -103,8 +103,8 @@ rows.push({
   case: `dense forward+backward tanh ${B}×${nIn}→${nOut}`,
   fused: await measure(() => {
     const y = denseForwardWgsl(x, w, b, 'tanh');
-    const g = denseBackwardWgsl(x, w, y, dy, 'tanh');
-    return [y, g.dz, g.dx!, g.dw!, g.db!];
+    const g = denseBackwardWgsl(x, w, y, dy, 'tanh', { tapScale: B });
+    return [y, g.g, g.dx!, g.dw!, g.db!];
   }),
   jax: await measure(() => {
     const { y: s, cache } = denseForward({ w, b }, x.ref);

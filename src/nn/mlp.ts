@@ -161,18 +161,19 @@ function mlpBackward(
     const w = params[`${name}.w`];
     const b = params[`${name}.b`];
     if (fusedWgslReady([c.dense, w, d, ...(c.act ? [c.act] : [])])) {
-      // WebGPU: dZ = dY ⊙ f'(Y), dX, dW and db in one command buffer (an identity layer has no Y: its
-      // derivative does not read it, so dY stands in).
+      // WebGPU: dZ = dY ⊙ f'(Y), the tap g = B·dZ, dX, dW and db in one command buffer (an identity
+      // layer has no Y: its derivative does not read it, so dY stands in).
       const r = denseBackwardWgsl(c.dense, w, c.act ?? d, d, c.kind, {
         needInput: i > 0,
         needWeightGrad: !tapsOnly,
         needBias: b !== undefined,
+        tapScale: d.shape[0],
       });
       c.act?.dispose();
       d.dispose();
       grads[`${name}.w`] = r.dw ?? np.zeros([0]);
       if (r.db) grads[`${name}.b`] = r.db;
-      taps[`${name}.w`] = { a: c.dense, g: r.dz.mul(r.dz.shape[0]) };
+      taps[`${name}.w`] = { a: c.dense, g: r.g };
       d = r.dx as Tensor;
       continue;
     }

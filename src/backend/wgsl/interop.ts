@@ -171,13 +171,41 @@ export function outputArrays(shapes: number[][]): { arrays: Tensor[]; bindings: 
   return { arrays, bindings };
 }
 
-/** A uniform buffer holding these u32 values (padded to 16 bytes). */
-export function uniformU32(device: GpuDeviceLike, values: number[]): GpuBufferLike {
+/** A uniform buffer holding these u32 values (padded to 16 bytes); `floats` names the indices
+ * written as f32 instead. */
+export function uniformU32(device: GpuDeviceLike, values: number[], floats: number[] = []): GpuBufferLike {
   const words = Math.max(4, Math.ceil(values.length / 4) * 4);
   const buffer = device.createBuffer({ size: words * 4, usage: UNIFORM_USAGE, mappedAtCreation: true });
-  new Uint32Array(buffer.getMappedRange()).set(values);
+  const range = buffer.getMappedRange();
+  const asU32 = new Uint32Array(range);
+  const asF32 = new Float32Array(range);
+  values.forEach((v, i) => {
+    if (floats.includes(i)) asF32[i] = v;
+    else asU32[i] = v;
+  });
   buffer.unmap();
   return buffer;
+}
+
+/** `GPUBufferUsage.STORAGE`. */
+const STORAGE_USAGE = 0x0080;
+/** Each device's scratch buffer (riesz's own, never a jax-js array), grown to the largest request. */
+const scratches = new WeakMap<object, GpuBufferLike>();
+
+/**
+ * A device-only buffer of at least `bytes` for intermediate results within one command buffer
+ * (the backward's dZ). One per device, reused by every call: each call's reads and writes of it
+ * lie in its own submission, and the queue runs submissions in order, so calls never overlap. A
+ * larger request replaces it (the old one is freed once the work queued on it is done).
+ */
+export function scratchBuffer(device: GpuDeviceLike, bytes: number): GpuBufferLike {
+  const size = Math.max(256, Math.ceil(bytes / 256) * 256);
+  const have = scratches.get(device);
+  if (have && have.size >= size) return have;
+  have?.destroy();
+  const fresh = device.createBuffer({ size: Math.max(size, (have?.size ?? 0) * 2), usage: STORAGE_USAGE });
+  scratches.set(device, fresh);
+  return fresh;
 }
 
 /** Compiled pipelines by WGSL source, per device. */

@@ -159,7 +159,7 @@ async function checkDense(B: number, nIn: number, nOut: number, act: WgslActivat
 
   const g = denseBackwardWgsl(x, w, y, dy, act);
   const r = denseBackwardReference(x, w, y, dy, act);
-  const dzGot = await readOf(g.dz);
+  const dzGot = await readOf(g.g);
   expectClose(dzGot, await readOf(r.dz), TOL, `dz vs jax-js ${tag}`);
   expectClose(await readOf(g.dx!), await readOf(r.dx), TOL, `dx vs jax-js ${tag}`);
   expectClose(await readOf(g.dw!), await readOf(r.dw), TOL, `dw vs jax-js ${tag}`);
@@ -185,7 +185,7 @@ async function checkDense(B: number, nIn: number, nOut: number, act: WgslActivat
   });
   expectClose(await readOf(g.db!), dbHost, TOL, `db vs host ${tag}`);
 
-  for (const t of [x, w, b, dy, y, g.dz, g.dx!, g.dw!, g.db!, r.dz, r.dx, r.dw, r.db]) t.dispose();
+  for (const t of [x, w, b, dy, y, g.g, g.dx!, g.dw!, g.db!, r.dz, r.dx, r.dw, r.db]) t.dispose();
 }
 
 describe('fused WGSL dense kernels match jax-js on WebGPU', () => {
@@ -225,11 +225,14 @@ describe('fused WGSL dense kernels match jax-js on WebGPU', () => {
     const g = denseBackwardWgsl(x, w, y, dy, 'tanh', { needInput: false, needWeightGrad: false });
     expect([g.dx, g.dw, g.db]).toEqual([null, null, null]);
     const r = denseBackwardReference(x, w, y, dy, 'tanh');
-    expectClose(await readOf(g.dz), await readOf(r.dz), TOL, 'dz alone');
-    const h = denseBackwardWgsl(x, w, y, dy, 'tanh', { needBias: false });
+    expectClose(await readOf(g.g), await readOf(r.dz), TOL, 'dz alone');
+    const h = denseBackwardWgsl(x, w, y, dy, 'tanh', { needBias: false, tapScale: B });
+    const scaled = (await readOf(r.dz)).map((v) => B * v);
+    expectClose(await readOf(h.g), scaled, TOL, 'the tap B·dz');
+    expectClose(await readOf(h.dx!), await readOf(r.dx), TOL, 'dx beside a scaled tap');
     expect(h.db).toBeNull();
     expectClose(await readOf(h.dw!), await readOf(r.dw), TOL, 'dw without db');
-    for (const t of [x, w, dy, y, g.dz, h.dz, h.dx!, h.dw!, r.dz, r.dx, r.dw, r.db]) t.dispose();
+    for (const t of [x, w, dy, y, g.g, h.g, h.dx!, h.dw!, r.dz, r.dx, r.dw, r.db]) t.dispose();
   });
 
   onGpu(

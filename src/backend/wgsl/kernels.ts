@@ -20,6 +20,7 @@ import {
   linearGrid,
   outputArrays,
   pipeline,
+  scratchBuffer,
   uniformU32,
   wgslSupport,
 } from './interop.js';
@@ -111,8 +112,9 @@ export function denseForwardWgsl(x: Tensor, w: Tensor, b: Tensor | null, act: Wg
 
 /** What {@link denseBackwardWgsl} returns; null where not asked for. */
 export interface DenseBackwardWgsl {
-  /** ∂L/∂s = dY ⊙ f'(s), B×out (the curvature tap's g before its scaling by B). */
-  dz: Tensor;
+  /** tapScale · ∂L/∂s = tapScale · dY ⊙ f'(s), B×out: K-FAC's tap g with tapScale = B (dZ itself
+   * with the default tapScale 1). */
+  g: Tensor;
   /** ∂L/∂X = dZ W, B×in. */
   dx: Tensor | null;
   /** ∂L/∂W = dZᵀ X, out×in. */
@@ -124,8 +126,9 @@ export interface DenseBackwardWgsl {
 /**
  * The dense layer's backward with the activation's derivative fused: dZ = dY ⊙ f'(Y) (f' written
  * through the layer's output Y = f(s), which is all the derivative needs), then dX = dZ W, dW = dZᵀ X
- * and db = Σ_rows dZ, all in one command buffer. Borrows x (B×in), w (out×in), y and dy (B×out).
- * `needInput` / `needWeightGrad` / `needBias` skip dX (the first layer), dW and db (K-FAC's
+ * and db = Σ_rows dZ, all in one command buffer, dZ itself in a device-only scratch buffer; the
+ * curvature tap g = tapScale·dZ is written beside it. Borrows x (B×in), w (out×in), y and dy
+ * (B×out). `needInput` / `needWeightGrad` / `needBias` skip dX (the first layer), dW and db (K-FAC's
  * sampled-target pass) and db (no bias).
  */
 export function denseBackwardWgsl(
@@ -134,7 +137,7 @@ export function denseBackwardWgsl(
   y: Tensor,
   dy: Tensor,
   act: WgslActivation,
-  { needInput = true, needWeightGrad = true, needBias = true } = {},
+  { needInput = true, needWeightGrad = true, needBias = true, tapScale = 1 } = {},
 ): DenseBackwardWgsl {
   requireReady('denseBackwardWgsl', [x, w, y, dy]);
   const [B, nIn] = matrixShape('x', x);
@@ -149,58 +152,59 @@ export function denseBackwardWgsl(
   }
   const device = gpuDevice();
   const [xb, wb, yb, dyb] = [bufferOf(x), bufferOf(w), bufferOf(y), bufferOf(dy)];
-  // Two allocations: dZ alone (the products read it, and WebGPU forbids one buffer to be read and
-  // written in the same pass, whatever the ranges), and dX, dW, db together, dX first at offset 0
-  // (the next layer's fused backward reads it).
-  const {
-    arrays: [dzArray],
-    bindings: [dzBinding],
-  } = outputArrays([[B, nOut]]);
-  const dz = { array: dzArray, buffer: dzBinding };
+  // dZ lives in riesz's scratch buffer (the products read it, and WebGPU forbids reading and
+  // writing one buffer in the same pass, whatever the ranges); the outputs share one allocation,
+  // dX first at offset 0 (the next layer's fused backward reads it).
+  const dzBuffer: GpuBinding = {
+    buffer: scratchBuffer(device, B * nOut * 4),
+    offset: 0,
+    size: Math.max(1, B * nOut) * 4,
+  };
   const wanted: [string, number[]][] = [];
   if (needInput) wanted.push(['dx', [B, nIn]]);
+  wanted.push(['g', [B, nOut]]);
   if (needWeightGrad) wanted.push(['dw', [nOut, nIn]]);
   if (needWeightGrad && needBias) wanted.push(['db', [nOut]]);
-  const out = wanted.length > 0 ? outputArrays(wanted.map(([, shape]) => shape)) : null;
+  const out = outputArrays(wanted.map(([, shape]) => shape));
   const slot = (name: string) => {
     const i = wanted.findIndex(([n]) => n === name);
-    return i < 0 || !out ? null : { array: out.arrays[i], buffer: out.bindings[i] };
+    return i < 0 ? null : { array: out.arrays[i], buffer: out.bindings[i] };
   };
-  const [dx, dw, db] = [slot('dx'), slot('dw'), slot('db')];
+  const [g, dx, dw, db] = [slot('g')!, slot('dx'), slot('dw'), slot('db')];
   const uniforms: GpuBufferLike[] = [];
   const encoder = device.createCommandEncoder();
-  // dZ = dY ⊙ f'(Y): compute passes in one encoder run in order, so the products below see it.
+  // dZ = dY ⊙ f'(Y) and g: compute passes in one encoder run in order, so the products see dZ.
   const count = B * nOut;
   const grid = linearGrid(device, Math.ceil(count / LINEAR_WORKGROUP));
-  const len = uniformU32(device, [count, grid[0] * LINEAR_WORKGROUP, 0, 0]);
+  const len = uniformU32(device, [count, grid[0] * LINEAR_WORKGROUP, tapScale, 0], [2]);
   uniforms.push(len);
   encodePass(
     device,
     encoder,
     pipeline(device, activationBackwardSource(act)),
-    [yb, dyb, dz.buffer, len],
+    [yb, dyb, dzBuffer, g.buffer, len],
     grid,
   );
   const plain = { bias: false, act: 'identity', symmetric: false } as const;
   if (dx) {
     // dX (B×in) = dZ (B×out) · W (out×in).
     const v: MatmulVariant = { ...plain, transA: false, transB: false };
-    uniforms.push(encodeMatmul(encoder, v, [dz.buffer, wb, dx.buffer], [B, nIn, nOut]));
+    uniforms.push(encodeMatmul(encoder, v, [dzBuffer, wb, dx.buffer], [B, nIn, nOut]));
   }
   if (dw) {
     // dW (out×in) = dZᵀ (dZ stored B×out) · X (B×in).
     const v: MatmulVariant = { ...plain, transA: true, transB: false };
-    uniforms.push(encodeMatmul(encoder, v, [dz.buffer, xb, dw.buffer], [nOut, nIn, B]));
+    uniforms.push(encodeMatmul(encoder, v, [dzBuffer, xb, dw.buffer], [nOut, nIn, B]));
   }
   if (db) {
     const shape = uniformU32(device, [B, nOut, 0, 0]);
     uniforms.push(shape);
     const groups: [number, number] = [Math.ceil(nOut / LINEAR_WORKGROUP), 1];
-    encodePass(device, encoder, pipeline(device, columnSumSource()), [dz.buffer, db.buffer, shape], groups);
+    encodePass(device, encoder, pipeline(device, columnSumSource()), [dzBuffer, db.buffer, shape], groups);
   }
   device.queue.submit([encoder.finish()]);
   for (const u of uniforms) u.destroy();
-  return { dz: dz.array, dx: dx?.array ?? null, dw: dw?.array ?? null, db: db?.array ?? null };
+  return { g: g.array, dx: dx?.array ?? null, dw: dw?.array ?? null, db: db?.array ?? null };
 }
 
 /**

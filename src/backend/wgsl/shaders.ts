@@ -5,7 +5,8 @@
  * - its symmetric rank-k variant C = AᵀA, which computes the tiles on and above the diagonal only and
  *   mirrors them (K-FAC's factor statistics aᵀa and gᵀg);
  * - the backward's elementwise step dZ = dY ⊙ f'(Y), f' written through the layer's output Y
- *   (relu: Y > 0, tanh: 1 − Y², sigmoid: Y(1 − Y)), and the bias gradient db = Σ_rows dZ.
+ *   (relu: Y > 0, tanh: 1 − Y², sigmoid: Y(1 − Y)), with the curvature tap scale·dZ beside it, and
+ *   the bias gradient db = Σ_rows dZ.
  *
  * The product's tile is 64×64 outputs per workgroup of 16×16 threads (4×4 outputs per thread, rows
  * and columns strided by 16 so that neighbouring threads touch neighbouring addresses), stepping
@@ -161,16 +162,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 }
 
 /**
- * dZ = dY ⊙ f'(Y), elementwise over `count` entries. Bindings: 0 = Y, 1 = dY, 2 = dZ (read_write),
- * 3 = uniform {count, row stride of the 2-D grid}.
+ * dZ = dY ⊙ f'(Y) and G = scale·dZ (the curvature tap), elementwise over `count` entries. Bindings:
+ * 0 = Y, 1 = dY, 2 = dZ (read_write), 3 = G (read_write), 4 = uniform {count, row stride of the 2-D
+ * grid, scale}.
  */
 export function activationBackwardSource(act: WgslActivation): string {
   return `
-struct Len { count: u32, stride: u32, pad0: u32, pad1: u32 }
+struct Len { count: u32, stride: u32, scale: f32, pad: u32 }
 @group(0) @binding(0) var<storage, read> Y: array<f32>;
 @group(0) @binding(1) var<storage, read> dY: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dZ: array<f32>;
-@group(0) @binding(3) var<uniform> len: Len;
+@group(0) @binding(3) var<storage, read_write> G: array<f32>;
+@group(0) @binding(4) var<uniform> len: Len;
 
 @compute @workgroup_size(${LINEAR_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -178,7 +181,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (i >= len.count) { return; }
   let y = Y[i];
   let d = dY[i];
-  dZ[i] = ${derivativeExpr(act, 'y', 'd')};
+  let dz = ${derivativeExpr(act, 'y', 'd')};
+  dZ[i] = dz;
+  G[i] = len.scale * dz;
 }
 `;
 }
