@@ -111,7 +111,8 @@ rows.push({
     const { y, cache: act } = activationForward('tanh', s);
     const ds = activationBackward('tanh', act, dy.ref);
     const r = denseBackward({ w, b }, cache, ds);
-    return [y, r.dx!, r.dw, r.db!, r.tap.a, r.tap.g];
+    r.tap.a.dispose(); // x itself: nothing to wait for
+    return [y, r.tap.g, r.dx!, r.dw, r.db!];
   }),
 });
 rows.push({

@@ -59,6 +59,14 @@ export function fusedWgslReady(arrays: unknown[]): boolean {
   return fusedOn && wgslSupport() === null && arrays.every(isGpuArray);
 }
 
+/** WGSL sources by variant, generated once (the pipeline cache is keyed by the source text). */
+const sources = new Map<string, string>();
+function source(key: string, build: () => string): string {
+  let s = sources.get(key);
+  if (s === undefined) sources.set(key, (s = build()));
+  return s;
+}
+
 function matrixShape(name: string, x: Tensor): [number, number] {
   if (x.ndim !== 2) throw new ShapeError(`${name} must be a matrix, got shape [${x.shape.join(', ')}]`);
   return [x.shape[0], x.shape[1]];
@@ -81,7 +89,16 @@ function encodeMatmul(
   const device = gpuDevice();
   const dims = uniformU32(device, [M, N, K, 0]);
   const grid: [number, number] = [Math.ceil(N / TILE), Math.ceil(M / TILE)];
-  encodePass(device, encoder, pipeline(device, matmulSource(v)), [...buffers, dims], grid);
+  encodePass(
+    device,
+    encoder,
+    pipeline(
+      device,
+      source(`mm:${v.transA}:${v.transB}:${v.bias}:${v.act}:${v.symmetric}`, () => matmulSource(v)),
+    ),
+    [...buffers, dims],
+    grid,
+  );
   return dims;
 }
 
@@ -181,7 +198,10 @@ export function denseBackwardWgsl(
   encodePass(
     device,
     encoder,
-    pipeline(device, activationBackwardSource(act)),
+    pipeline(
+      device,
+      source(`act:${act}`, () => activationBackwardSource(act)),
+    ),
     [yb, dyb, dzBuffer, g.buffer, len],
     grid,
   );
@@ -200,7 +220,13 @@ export function denseBackwardWgsl(
     const shape = uniformU32(device, [B, nOut, 0, 0]);
     uniforms.push(shape);
     const groups: [number, number] = [Math.ceil(nOut / LINEAR_WORKGROUP), 1];
-    encodePass(device, encoder, pipeline(device, columnSumSource()), [dzBuffer, db.buffer, shape], groups);
+    encodePass(
+      device,
+      encoder,
+      pipeline(device, source('colsum', columnSumSource)),
+      [dzBuffer, db.buffer, shape],
+      groups,
+    );
   }
   device.queue.submit([encoder.finish()]);
   for (const u of uniforms) u.destroy();
