@@ -9,7 +9,8 @@ import { numpy as np, random } from '@jax-js/jax';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { initDevice } from '../src/backend/device.js';
 import type { CurvatureTap, Tensor } from '../src/backend/taps.js';
-import { setFusedWgsl } from '../src/backend/wgsl/kernels.js';
+import { wgslSupport } from '../src/backend/wgsl/interop.js';
+import { fusedWgslReady, setFusedWgsl } from '../src/backend/wgsl/kernels.js';
 import { Rng } from '../src/linalg/random.js';
 import { disposeTaps } from '../src/nn/fisher.js';
 import { type Loss, sigmoidCrossEntropy, softmaxCrossEntropy } from '../src/nn/losses.js';
@@ -151,6 +152,37 @@ it('mlpForward on WebGPU takes the fused path (the relu cache is the output) and
     }
   }
   setFusedWgsl(true);
+  x.dispose();
+  for (const p of Object.values(params)) p.dispose();
+});
+
+it('a jax-js without Array.gpuBufferSync: the kernels stay off, saying why, and the MLP runs on jax-js', async () => {
+  if (why) {
+    console.warn(`skipped: ${why}`);
+    return;
+  }
+  const proto = np.Array.prototype as unknown as Record<string, unknown>;
+  const original = proto.gpuBufferSync;
+  const spec: MlpSpec = { sizes: [5, 4, 3] };
+  const params = initMlp(spec, 1);
+  const x = random.normal(random.key(2), [6, 5]);
+  try {
+    proto.gpuBufferSync = undefined;
+    expect(wgslSupport()).toBe('this jax-js has no Array.gpuBufferSync()');
+    expect(fusedWgslReady([x])).toBe(false);
+    const { out, caches } = mlpForward(params, x.ref, spec);
+    // jax-js's operations ran: relu's cache is its input, of both signs.
+    const cached = (await caches[0].act!.ref.data()) as Float32Array;
+    expect(cached.some((v) => v < 0)).toBe(true);
+    out.dispose();
+    for (const k of caches) {
+      k.dense.dispose();
+      k.act?.dispose();
+    }
+  } finally {
+    proto.gpuBufferSync = original;
+  }
+  expect(wgslSupport()).toBeNull();
   x.dispose();
   for (const p of Object.values(params)) p.dispose();
 });

@@ -85,30 +85,22 @@ export interface GpuDeviceLike {
 /** `GPUBufferUsage.UNIFORM | COPY_DST` (WebGPU's fixed flag values). */
 const UNIFORM_USAGE = 0x0040 | 0x0008;
 
-/** Why the fused kernels cannot run at all in this process (null: they can), checked once. */
-let supportReason: string | null | undefined;
-
 /**
  * Whether riesz's WGSL kernels can share jax-js's WebGPU device here: the default device is
  * `webgpu`, and jax-js exposes `getWebGPUDevice` and `Array.prototype.gpuBufferSync`. Returns null
- * when they can, else the reason.
+ * when they can, else the reason. (Checked on every call: a few property look-ups.)
  */
 export function wgslSupport(): string | null {
   if (defaultDevice() !== 'webgpu') return `the default device is ${defaultDevice()}, not webgpu`;
-  if (supportReason !== undefined) return supportReason;
   const proto = (np.Array as unknown as { prototype: Record<string, unknown> }).prototype;
-  if (typeof getWebGPUDevice !== 'function') supportReason = 'this jax-js has no getWebGPUDevice()';
-  else if (typeof proto.gpuBufferSync !== 'function')
-    supportReason = 'this jax-js has no Array.gpuBufferSync()';
-  else {
-    try {
-      getWebGPUDevice();
-      supportReason = null;
-    } catch (e) {
-      supportReason = `jax-js's WebGPU device is not available: ${(e as Error).message}`;
-    }
+  if (typeof getWebGPUDevice !== 'function') return 'this jax-js has no getWebGPUDevice()';
+  if (typeof proto.gpuBufferSync !== 'function') return 'this jax-js has no Array.gpuBufferSync()';
+  try {
+    getWebGPUDevice();
+    return null;
+  } catch (e) {
+    return `jax-js's WebGPU device is not available: ${(e as Error).message}`;
   }
-  return supportReason;
 }
 
 /** jax-js's GPUDevice (call after {@link wgslSupport} returned null). */

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { defaultDevice, numpy as np } from '@jax-js/jax';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ShapeError } from '../../errors.js';
 import { Rng } from '../../linalg/random.js';
 import { initDevice } from '../device.js';
@@ -331,6 +331,16 @@ describe('fused WGSL kernels: guards', () => {
     setFusedWgsl(true);
     expect(fusedWgslReady([x, { shape: [2, 2] }])).toBe(false);
     x.dispose();
+  });
+
+  it('RIESZ_WGSL=0 in the environment starts them off', async () => {
+    vi.stubEnv('RIESZ_WGSL', '0');
+    vi.resetModules();
+    const fresh = await import('./kernels.js');
+    expect(fresh.fusedWgslEnabled()).toBe(false);
+    vi.unstubAllEnvs();
+    vi.resetModules();
+    expect((await import('./kernels.js')).fusedWgslEnabled()).toBe(true);
   });
 
   it('on wasm the kernels refuse, saying why', async () => {
