@@ -10,9 +10,11 @@
  *   submitted; jax-js may recycle the buffer once x is disposed, but any later writer is submitted
  *   after riesz's dispatch on the same queue, which runs submissions in order;
  * - outputs are views of a fresh array from `np.zeros` (committed to `webgpu`), realised by the same
- *   call (one zero-filling kernel, or a small upload below 128 entries) and then overwritten by riesz's kernel, which jax-js's later
- *   kernels again follow in queue order. jax-js documents the buffer as not to be mutated: that holds
- *   for shared arrays; these are new and riesz's alone until returned.
+ *   call (one zero-filling kernel, or a small upload below 128 entries) and then overwritten by
+ *   riesz's kernel, which jax-js's later kernels again follow in queue order. jax-js documents the
+ *   buffer as not to be mutated: that holds for shared arrays; these are new and riesz's alone until
+ *   returned. Intermediates no jax-js array needs (the backward's dZ) live in a riesz-owned scratch
+ *   buffer.
  *
  * `wgslSupport()` checks that these entry points exist, so a jax-js upgrade that drops or renames them
  * turns the fused kernels off (the jax-js ops run instead) with a reason, rather than failing.
