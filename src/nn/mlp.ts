@@ -8,6 +8,7 @@
  */
 import { defaultDevice, numpy as np, random } from '@jax-js/jax';
 import type { CurvatureTap, ParamDict, Tensor } from '../backend/taps.js';
+import { denseBackwardWgsl, denseForwardWgsl, fusedWgslReady } from '../backend/wgsl/kernels.js';
 import { Rng } from '../linalg/random.js';
 import { denseLossAndGrads, densePredict } from './dense-engine.js';
 import { type FisherKind, type LossAndGrads, lossAndGradsFrom } from './fisher.js';
@@ -102,7 +103,8 @@ export function initMlp(spec: MlpSpec, seed = 0): ParamDict {
 }
 
 /** What one layer's forward pass keeps for backward: the dense layer's input, the activation's
- * cache, and which activation it was. */
+ * cache, and which activation it was. (A relu's cache is its input s in jax-js operations and its
+ * output y = max(s, 0) from the fused WGSL kernels: s > 0 exactly where y > 0, so either serves.) */
 export interface LayerCache {
   dense: Tensor;
   act: Tensor | null;
@@ -118,6 +120,18 @@ export function mlpForward(
   const L = spec.sizes.length - 1;
   const caches: LayerCache[] = [];
   let h = x;
+  if (fusedWgslReady([x, ...Object.values(params)])) {
+    // WebGPU: one fused kernel per layer (product, bias and activation) in place of three or four
+    // jax-js operations; the activation's cache is the layer's output.
+    for (let i = 0; i < L; i++) {
+      const name = layerName(i);
+      const kind = layerActivation(spec, i);
+      const y = denseForwardWgsl(h, params[`${name}.w`], params[`${name}.b`] ?? null, kind);
+      caches.push({ dense: h, act: kind === 'identity' ? null : y.ref, kind });
+      h = y;
+    }
+    return { out: h, caches };
+  }
   for (let i = 0; i < L; i++) {
     const { y, cache } = denseForward({ w: params[`${layerName(i)}.w`], b: params[`${layerName(i)}.b`] }, h);
     const kind = layerActivation(spec, i);
@@ -143,9 +157,28 @@ function mlpBackward(
   let d = dOut;
   for (let i = caches.length - 1; i >= 0; i--) {
     const c = caches[i];
-    const ds = activationBackward(c.kind, c.act, d);
     const name = layerName(i);
-    const r = denseBackward({ w: params[`${name}.w`], b: params[`${name}.b`] }, c.dense, ds, {
+    const w = params[`${name}.w`];
+    const b = params[`${name}.b`];
+    if (fusedWgslReady([c.dense, w, d, ...(c.act ? [c.act] : [])])) {
+      // WebGPU: dZ = dY ⊙ f'(Y), the tap g = B·dZ, dX, dW and db in one command buffer (an identity
+      // layer has no Y: its derivative does not read it, so dY stands in).
+      const r = denseBackwardWgsl(c.dense, w, c.act ?? d, d, c.kind, {
+        needInput: i > 0,
+        needWeightGrad: !tapsOnly,
+        needBias: b !== undefined,
+        tapScale: d.shape[0],
+      });
+      c.act?.dispose();
+      d.dispose();
+      grads[`${name}.w`] = r.dw ?? np.zeros([0]);
+      if (r.db) grads[`${name}.b`] = r.db;
+      taps[`${name}.w`] = { a: c.dense, g: r.g };
+      d = r.dx as Tensor;
+      continue;
+    }
+    const ds = activationBackward(c.kind, c.act, d);
+    const r = denseBackward({ w, b }, c.dense, ds, {
       needInput: i > 0,
       needWeightGrad: !tapsOnly,
     });
