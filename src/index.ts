@@ -4,6 +4,7 @@
  * layers with curvature taps (`nn`) on jax-js, and typed errors. Node-only extras: `riesz/node`.
  */
 export * from './backend/device.js';
+export { fusedWgslEnabled, setFusedWgsl } from './backend/wgsl/kernels.js';
 export * from './errors.js';
 export * from './geometry/index.js';
 export {

@@ -29,7 +29,7 @@ beforeAll(async () => {
   }
 }, 120_000);
 afterAll(async () => {
-  setFusedWgsl(true);
+  setFusedWgsl(false);
   await initDevice('wasm');
 });
 
@@ -68,7 +68,7 @@ async function run(spec: MlpSpec, loss: Loss, x: Float32Array, t: Tensor, fused:
   r.forward!.dispose();
   r.sse?.dispose();
   for (const p of Object.values(params)) p.dispose();
-  setFusedWgsl(true);
+  setFusedWgsl(false);
   return out;
 }
 
@@ -151,7 +151,7 @@ it('mlpForward on WebGPU takes the fused path (the relu cache is the output) and
       k.act?.dispose();
     }
   }
-  setFusedWgsl(true);
+  setFusedWgsl(false);
   x.dispose();
   for (const p of Object.values(params)) p.dispose();
 });
@@ -167,6 +167,7 @@ it('a jax-js without Array.gpuBufferSync: the kernels stay off, saying why, and 
   const params = initMlp(spec, 1);
   const x = random.normal(random.key(2), [6, 5]);
   try {
+    setFusedWgsl(true); // switched on: the missing entry point alone keeps them off
     proto.gpuBufferSync = undefined;
     expect(wgslSupport()).toBe('this jax-js has no Array.gpuBufferSync()');
     expect(fusedWgslReady([x])).toBe(false);
@@ -181,6 +182,7 @@ it('a jax-js without Array.gpuBufferSync: the kernels stay off, saying why, and 
     }
   } finally {
     proto.gpuBufferSync = original;
+    setFusedWgsl(false);
   }
   expect(wgslSupport()).toBeNull();
   x.dispose();

@@ -324,23 +324,25 @@ describe('fused WGSL kernels: guards', () => {
 
   onGpu('switching off and tracers turn the fused path away', async () => {
     const x = np.zeros([2, 2]);
+    setFusedWgsl(true);
     expect(fusedWgslReady([x])).toBe(true);
     setFusedWgsl(false);
     expect(fusedWgslEnabled()).toBe(false);
     expect(fusedWgslReady([x])).toBe(false);
     setFusedWgsl(true);
     expect(fusedWgslReady([x, { shape: [2, 2] }])).toBe(false);
+    setFusedWgsl(false);
     x.dispose();
   });
 
-  it('RIESZ_WGSL=0 in the environment starts them off', async () => {
-    vi.stubEnv('RIESZ_WGSL', '0');
+  it('they start off; RIESZ_WGSL=1 in the environment starts them on', async () => {
+    vi.stubEnv('RIESZ_WGSL', '1');
     vi.resetModules();
     const fresh = await import('./kernels.js');
-    expect(fresh.fusedWgslEnabled()).toBe(false);
+    expect(fresh.fusedWgslEnabled()).toBe(true);
     vi.unstubAllEnvs();
     vi.resetModules();
-    expect((await import('./kernels.js')).fusedWgslEnabled()).toBe(true);
+    expect((await import('./kernels.js')).fusedWgslEnabled()).toBe(false);
   });
 
   it('on wasm the kernels refuse, saying why', async () => {

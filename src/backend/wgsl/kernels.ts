@@ -36,11 +36,15 @@ import {
 
 export type { WgslActivation } from './shaders.js';
 
-/** On unless the environment sets RIESZ_WGSL=0 (read once, where there is a `process`). */
-let fusedOn = !(typeof process !== 'undefined' && process.env?.RIESZ_WGSL === '0');
+/**
+ * Off unless the environment sets RIESZ_WGSL=1 (read once, where there is a `process`): on
+ * SwiftShader they are slower than jax-js's operations, and on a GPU they are not yet measured
+ * (docs/gpu.md); on by default only once `bench/wgsl.ts` shows them winning there.
+ */
+let fusedOn = typeof process !== 'undefined' && process.env?.RIESZ_WGSL === '1';
 
 /** Turns the fused WGSL kernels on or off (off: the jax-js operations run on WebGPU, e.g. to compare).
- * They start on, unless the environment variable RIESZ_WGSL is `0`. */
+ * They start off, unless the environment variable RIESZ_WGSL is `1`. */
 export function setFusedWgsl(on: boolean): void {
   fusedOn = on;
 }
