@@ -235,7 +235,7 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
   const settingsKey = JSON.stringify(settings);
   let startStep = 0;
   let wallBefore = 0; // wall time of the run before the checkpoint resumed here
-  if (o.resume && resumed) {
+  if (resumed) {
     const ck = resumed;
     for (const [k, v] of Object.entries(run)) {
       if (ck.run[k] !== v) {
