@@ -15,6 +15,7 @@ import { Rng } from '../src/linalg/random.js';
 import { disposeTaps } from '../src/nn/fisher.js';
 import { type Loss, sigmoidCrossEntropy, softmaxCrossEntropy } from '../src/nn/losses.js';
 import { initMlp, type MlpSpec, mlpForward, mlpLossAndGrads } from '../src/nn/mlp.js';
+import { deviceKronecker, type KroneckerLayout } from '../src/optim/kfac-blocks.js';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 let why: string | null = null;
@@ -187,4 +188,30 @@ it('a jax-js without Array.gpuBufferSync: the kernels stay off, saying why, and 
   expect(wgslSupport()).toBeNull();
   x.dispose();
   for (const p of Object.values(params)) p.dispose();
+});
+
+it("K-FAC's device factor statistics through the symmetric WGSL product equal jax-js's", async () => {
+  if (why) {
+    console.warn(`skipped: ${why}`);
+    return;
+  }
+  const rng = new Rng(11);
+  const sample = (rows: number, cols: number) =>
+    np.array(Float32Array.from({ length: rows * cols }, () => rng.normal())).reshape([rows, cols]);
+  const [a, g] = [sample(37, 13), sample(37, 9)];
+  const layout: KroneckerLayout = { weight: 'fc0.w', bias: 'fc0.b', kind: 'dense', shape: [9, 13] };
+  const factors = async (on: boolean) => {
+    setFusedWgsl(on);
+    // Two folds: the first step's factors, then the debiased average with the next.
+    let s = deviceKronecker.accumulate(undefined, layout, { a: a.ref, g: g.ref }, () => 0.5);
+    s = deviceKronecker.accumulate(s, layout, { a: a.ref.mul(0.5), g: g.ref.mul(2) }, () => 0.5);
+    const out = { A: (await s.A.data()) as Float32Array, G: (await s.G.data()) as Float32Array };
+    setFusedWgsl(false);
+    return out;
+  };
+  const [fused, plain] = [await factors(true), await factors(false)];
+  expectClose(fused.A, plain.A, 1e-5, 'Ā');
+  expectClose(fused.G, plain.G, 1e-5, 'Γ');
+  a.dispose();
+  g.dispose();
 });

@@ -15,6 +15,7 @@
  */
 import { numpy as np } from '@jax-js/jax';
 import { readF32, readScalars } from '../backend/read.js';
+import { fusedWgslReady, gramWgsl } from '../backend/wgsl/kernels.js';
 import { cholesky } from '../linalg/cholesky.js';
 import { eigh } from '../linalg/eigh.js';
 import { matmul } from '../linalg/gemm.js';
@@ -481,6 +482,17 @@ async function deviceDampedInverse(
   return np.array(Float32Array.from(inv.re)).reshape([n, n]);
 }
 
+/**
+ * aᵀa on the device (consumes a): riesz's symmetric WGSL product where the fused kernels are
+ * switched on (`RIESZ_WGSL=1`), else jax-js's.
+ */
+function gram(a: Tensor): Tensor {
+  if (!fusedWgslReady([a])) return np.matmul(a.ref.transpose(), a);
+  const g = gramWgsl(a);
+  a.dispose();
+  return g;
+}
+
 export const deviceKronecker = {
   accumulate(
     prev: DeviceKroneckerState | undefined,
@@ -491,8 +503,8 @@ export const deviceKronecker = {
     const a = layout.bias ? np.concatenate([tap.a, np.ones([tap.a.shape[0], 1])], 1) : tap.a;
     const rows = a.shape[0];
     // Convolutions: Ā = E_examples[Σ_positions a aᵀ] (KFC), i.e. rows·T / rows.
-    const Anew = np.matmul(a.ref.transpose(), a).mul((tap.positions ?? 1) / rows);
-    const Gnew = np.matmul(tap.g.ref.transpose(), tap.g).div(rows);
+    const Anew = gram(a).mul((tap.positions ?? 1) / rows);
+    const Gnew = gram(tap.g).div(rows);
     const updates = (prev?.updates ?? 0) + 1;
     if (!prev)
       return { kind: 'device', A: Anew, G: Gnew, updates, Ainv: null, Ginv: null, damping: Number.NaN };
