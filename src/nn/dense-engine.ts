@@ -302,8 +302,8 @@ class DenseStep {
 /**
  * The network's outputs for x on the engine: one forward pass in the workspace (borrows params,
  * consumes x), or null — x untouched — where the engine cannot run (the caller takes the jax-js
- * path). It reuses
- * the buffers of the last step, so a step's kept forward pass (its tangents) is over after it.
+ * path). It reuses the buffers of the last step, so a step's kept forward pass (its tangents) is
+ * over after it.
  */
 export function densePredict(params: ParamDict, x: Tensor, net: DenseNet): Tensor | null {
   if (!engineOn) return null;
