@@ -4,7 +4,6 @@
  * sampled targets) and the kept forward pass's tangents, to f32 tolerance. Skips, saying why, where
  * no WebGPU adapter exists (SwiftShader: see docs/gpu.md). Small sizes: SwiftShader is slow.
  */
-import { existsSync } from 'node:fs';
 import { numpy as np, random } from '@jax-js/jax';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { initDevice } from '../src/backend/device.js';
@@ -16,18 +15,12 @@ import { disposeTaps } from '../src/nn/fisher.js';
 import { type Loss, sigmoidCrossEntropy, softmaxCrossEntropy } from '../src/nn/losses.js';
 import { initMlp, type MlpSpec, mlpForward, mlpLossAndGrads } from '../src/nn/mlp.js';
 import { deviceKronecker, type KroneckerLayout } from '../src/optim/kfac-blocks.js';
+import { startWebgpu } from './webgpu-setup.js';
 
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 let why: string | null = null;
 beforeAll(async () => {
-  if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
-  process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  try {
-    await initDevice('webgpu');
-  } catch (e) {
-    why = (e as Error).message;
-    console.warn(`fused WGSL MLP tests skipped: no WebGPU adapter: ${why}`);
-  }
+  why = await startWebgpu();
+  if (why) console.warn(`fused WGSL MLP tests skipped: no WebGPU adapter: ${why}`);
 }, 120_000);
 afterAll(async () => {
   setFusedWgsl(false);

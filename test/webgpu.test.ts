@@ -28,8 +28,8 @@ import { OPTIMIZERS } from '../src/train/optimizers.js';
 import { loadTask, TASKS } from '../src/train/tasks.js';
 import { UCI_TASKS } from '../src/train/user-task.js';
 import type { PairSummary } from './webgpu/pairs.js';
+import { startWebgpu } from './webgpu-setup.js';
 
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const RUNNER = 'build/test/webgpu-pair-runner.mjs';
 /** The small tasks take two steps (the optimizers' state carries over once); the others one. */
 const SMALL = new Set<string>(['linreg-aniso', ...UCI_TASKS]);
@@ -45,14 +45,8 @@ const DEVICE_INVERSE_MAX = Number(process.env.RIESZ_WEBGPU_DEVICE_INVERSE_MAX ??
 
 let why: string | null = null;
 beforeAll(async () => {
-  if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
-  process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  try {
-    await initDevice('webgpu');
-  } catch (e) {
-    why = (e as Error).message;
-    console.warn(`webgpu tests skipped: ${why}`);
-  }
+  why = await startWebgpu();
+  if (why) console.warn(`webgpu tests skipped: ${why}`);
   await initDevice('wasm');
   if (!why) {
     await build({

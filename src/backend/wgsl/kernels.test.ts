@@ -4,10 +4,10 @@
  * machine without a GPU, Debian's chromium ships SwiftShader: see docs/gpu.md). The shapes are small
  * and odd (13×29, 65×70 crossing the 64-wide tile), since SwiftShader is slow.
  */
-import { existsSync } from 'node:fs';
 import { defaultDevice, numpy as np } from '@jax-js/jax';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startWebgpu } from '../../../test/webgpu-setup.js';
 import { ShapeError } from '../../errors.js';
 import { Rng } from '../../linalg/random.js';
 import { initDevice } from '../device.js';
@@ -24,7 +24,6 @@ import {
 } from './kernels.js';
 import { denseBackwardReference, denseForwardReference, gramReference } from './reference.js';
 
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const ACTS: WgslActivation[] = ['identity', 'relu', 'tanh', 'sigmoid'];
 
 let why: string | null = null;
@@ -36,14 +35,8 @@ beforeAll(async () => {
     if (String(args[0]).includes('Uncaptured error')) uncaptured.push(args.map(String).join(' '));
     log(...args);
   };
-  if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
-  process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  try {
-    await initDevice('webgpu');
-  } catch (e) {
-    why = (e as Error).message;
-    console.warn(`fused WGSL kernel tests skipped: no WebGPU adapter: ${why}`);
-  }
+  why = await startWebgpu();
+  if (why) console.warn(`fused WGSL kernel tests skipped: no WebGPU adapter: ${why}`);
 }, 120_000);
 afterAll(async () => {
   await initDevice('wasm');
