@@ -16,13 +16,12 @@
 import { numpy as np } from '@jax-js/jax';
 import { readF32, readScalars } from '../backend/read.js';
 import { fusedWgslReady, gramWgsl } from '../backend/wgsl/kernels.js';
-import { cholesky } from '../linalg/cholesky.js';
+import { inverseCholeskyFactor } from '../linalg/cholesky-inverse.js';
 import { eigh } from '../linalg/eigh.js';
 import { matmul } from '../linalg/gemm.js';
 import { newtonSchulzPolar } from '../linalg/matfun.js';
 import { type Matrix, transpose, zeros } from '../linalg/matrix.js';
 import { sgemm } from '../linalg/sgemm.js';
-import { invertLower } from '../linalg/triangular.js';
 import {
   inverseNewtonSchulz,
   inverseRootNewton,
@@ -298,9 +297,9 @@ function choleskyInverse(F: Matrix, shift: number, polar: boolean, what: string)
   const M = zeros(n, n);
   M.re.set(F.re);
   for (let i = 0; i < n; i++) M.re[i * n + i] += shift;
-  let L: Matrix;
+  let Linv: Matrix;
   try {
-    L = cholesky(M, what);
+    Linv = inverseCholeskyFactor(M, what);
   } catch (e) {
     const { values, vectors } = eigh(F);
     if (!choleskyFallbacks.has(what)) {
@@ -314,7 +313,6 @@ function choleskyInverse(F: Matrix, shift: number, polar: boolean, what: string)
     const f = polar ? (v: number) => 1 / Math.sqrt(v + shift) : (v: number) => 1 / (v + shift);
     return fromEig({ values: clamped, vectors: vectors! }, f);
   }
-  const Linv = invertLower(L);
   if (polar) return Linv;
   // L⁻ᵀL⁻¹ only feeds f32 products: form it as one (the factorisation and the solve stay f64).
   const L32 = Float32Array.from(Linv.re);
