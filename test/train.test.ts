@@ -50,6 +50,24 @@ describe('riesz train', () => {
     }
     expect(j.steps).toBe(10);
     expect(j.time_to_target_s).toBeNull();
+    expect([j.max_wall_s, j.time_limited]).toEqual([null, false]);
+  });
+  it('--max-seconds stops after the first step past the budget and says so', () => {
+    const j = trainJson(
+      '--task',
+      'linreg-aniso',
+      '--optimizer',
+      'sgd',
+      '--steps',
+      '100000',
+      '--max-seconds',
+      '0.2',
+    );
+    expect(j.time_limited).toBe(true);
+    expect(j.max_wall_s).toBe(0.2);
+    expect(j.steps).toBeGreaterThan(0);
+    expect(j.steps).toBeLessThan(100000);
+    expect(riesz('train', '--max-seconds', '0').stderr).toMatch(/max-seconds/);
   });
   it('identity-preconditioned descent equals gradient descent bit for bit (experiment 2)', () => {
     const a = trainJson('--task', 'linreg-aniso', '--optimizer', 'sgd', '--steps', '20', '--lr', '1e-4');

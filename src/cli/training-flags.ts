@@ -103,6 +103,7 @@ export function trainOptionsOf(s: TrainingSettings): Partial<TrainOptions> {
     batch: t.batch,
     steps: t.steps,
     epochs: t.epochs,
+    maxWallS: t.maxSeconds,
     l2: t.l2,
     batchSchedule: t.batchSchedule === undefined ? undefined : { doublingSteps: t.batchSchedule },
     nonFinite: t.nonFinite as TrainOptions['nonFinite'],

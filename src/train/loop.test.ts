@@ -17,8 +17,15 @@ describe('train with maxWallS', () => {
     const task = loadTask('linreg-aniso');
     const s = await train(task, { optimizer: 'sgd', steps: 50, maxWallS: 0 });
     expect(s.steps).toBe(1);
+    expect(s.time_limited).toBe(true);
+    expect(s.max_wall_s).toBe(0);
     expect(Number.isFinite(s.final_test_loss)).toBe(true);
-    expect((await train(task, { optimizer: 'sgd', steps: 5, maxWallS: 1e6 })).steps).toBe(5);
+    const full = await train(task, { optimizer: 'sgd', steps: 5, maxWallS: 1e6 });
+    expect(full.steps).toBe(5);
+    expect(full.time_limited).toBe(false);
+    // The last planned step ending past the budget is not a cut.
+    const last = await train(task, { optimizer: 'sgd', steps: 1, maxWallS: 0 });
+    expect([last.steps, last.time_limited]).toEqual([1, false]);
   });
 });
 

@@ -53,7 +53,11 @@ export interface TrainOptions {
   checkpointEvery?: number;
   /** Continue from this checkpoint (same task, optimizer, lr, batch and seed). */
   resume?: string;
-  /** Stop after the first step that ends past this many seconds of wall time. */
+  /**
+   * A wall-time budget: stop after the first step that ends past this many seconds since this
+   * run's training began (a resumed run's earlier time does not count). The summary's
+   * `time_limited` says whether it cut the run short.
+   */
   maxWallS?: number;
   /** Jit-compile the forward/backward (default: the task's choice; see train/jit-step.ts). */
   jit?: boolean;
@@ -99,6 +103,10 @@ export interface TrainSummary {
   resumed_from_step: number | null;
   /** True when `signal` stopped the run before its last step. */
   interrupted: boolean;
+  /** The wall-time budget in seconds (`maxWallS`, `--max-seconds`), or null. */
+  max_wall_s: number | null;
+  /** True when the budget stopped the run before its planned last step. */
+  time_limited: boolean;
   /** The batch's squared error of the predictive mean at the last step (autoencoders), else null. */
   final_train_sse: number | null;
   final_test_sse: number | null;
@@ -292,6 +300,7 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
   let stepTimes = 0;
   const report = o.progress ?? (() => {});
   let interrupted = false;
+  let timeLimited = false;
   for (const b of batchStream(task, batch, seed, startStep, o.batchSchedule)) {
     if (step >= totalSteps) break;
     // Let signal handlers run between steps.
@@ -331,7 +340,10 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
     lastSse = r.sse ?? null;
     const wall = (performance.now() - start) / 1000;
     if (reached === null && o.targetLoss !== undefined && r.loss <= o.targetLoss) reached = wall;
-    if (o.maxWallS !== undefined && wall > o.maxWallS) totalSteps = step;
+    if (o.maxWallS !== undefined && wall > o.maxWallS && step < totalSteps) {
+      totalSteps = step;
+      timeLimited = true;
+    }
     const point: CurvePoint = { step, wall_s: wallBefore + wall, train_loss: r.loss };
     if (o.batchSchedule) point.batch = b.size;
     if (r.sse !== undefined) point.train_sse = r.sse;
@@ -380,6 +392,8 @@ export async function train(task: Task, o: TrainOptions): Promise<TrainSummary> 
     skipped_at: skippedAt,
     non_finite: policy,
     interrupted,
+    max_wall_s: o.maxWallS ?? null,
+    time_limited: timeLimited,
     settings,
     curve,
   };

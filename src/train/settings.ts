@@ -122,6 +122,14 @@ export const TASK_SETTINGS = {
     flag: 'steps',
   },
   epochs: { type: 'number', min: 0, exclusiveMin: true, help: 'epochs', appliesTo: '*', flag: 'epochs' },
+  maxSeconds: {
+    type: 'number',
+    min: 0,
+    exclusiveMin: true,
+    help: "a wall-time budget: stop after the first step that ends past this many seconds of this run's training (checkpoint and metrics are written as at the end; `riesz compare` gives every optimizer the same budget)",
+    appliesTo: '*',
+    flag: 'max-seconds',
+  },
   l2: {
     type: 'number',
     min: 0,
