@@ -16,7 +16,13 @@ import { type TuningTry, tuneLearningRate } from '../train/tune.js';
 import { describeOptions, numberOption, type OptionSpec, parseArgs } from './args.js';
 import { onInterrupt } from './interrupt.js';
 import { taskFlags, taskOf } from './task-options.js';
-import { readTrainingSettings, taskOverridesOf, trainingFlags, trainOptionsOf } from './training-flags.js';
+import {
+  readTrainingSettings,
+  targetLossOf,
+  taskOverridesOf,
+  trainingFlags,
+  trainOptionsOf,
+} from './training-flags.js';
 
 export const compareOptions: Record<string, OptionSpec> = {
   ...taskFlags,
@@ -170,10 +176,7 @@ export async function runCompare(argv: string[], print: (s: string) => void): Pr
           optimizer,
           lr,
           seed: numberOption(options.seed, 'seed', 0),
-          targetLoss:
-            options['target-loss'] === undefined
-              ? undefined
-              : numberOption(options['target-loss'], 'target-loss', 0),
+          targetLoss: targetLossOf(options),
           out: join(out, optimizer),
           progress: quiet ? () => {} : (line, final) => final && process.stderr.write(`${line}\n`),
         }),

@@ -13,7 +13,13 @@ import { describeOptions, numberOption, type OptionSpec, parseArgs } from './arg
 import { onInterrupt } from './interrupt.js';
 import { fmt } from './table.js';
 import { taskFlags, taskOf } from './task-options.js';
-import { readTrainingSettings, taskOverridesOf, trainingFlags, trainOptionsOf } from './training-flags.js';
+import {
+  readTrainingSettings,
+  targetLossOf,
+  taskOverridesOf,
+  trainingFlags,
+  trainOptionsOf,
+} from './training-flags.js';
 
 export const trainOptions: Record<string, OptionSpec> = {
   ...taskFlags,
@@ -104,10 +110,7 @@ export async function runTrain(argv: string[], print: (s: string) => void): Prom
     ...trainOptionsOf(settings),
     optimizer,
     seed: numberOption(options.seed, 'seed', 0),
-    targetLoss:
-      options['target-loss'] === undefined
-        ? undefined
-        : numberOption(options['target-loss'], 'target-loss', 0),
+    targetLoss: targetLossOf(options),
     ...(onNan === undefined ? {} : { nonFinite: onNan }),
     out: options.out === undefined ? undefined : String(options.out),
     save: options.save === undefined ? undefined : String(options.save),

@@ -17,7 +17,7 @@ import {
   type TaskSettings,
 } from '../train/settings.js';
 import type { TaskOverrides } from '../train/tasks.js';
-import type { OptionSpec } from './args.js';
+import { numberOption, type OptionSpec } from './args.js';
 
 const ALL: [string, SettingSpec, 'optimizer' | 'task'][] = [
   ...Object.entries(OPTIMIZER_SETTINGS).map(
@@ -110,6 +110,13 @@ export function trainOptionsOf(s: TrainingSettings): Partial<TrainOptions> {
     kfac: Object.keys(kfac).length > 0 ? kfac : undefined,
     settings: Object.keys(settings).length > 0 ? settings : undefined,
   };
+}
+
+/** `--target-loss X` (any number), or undefined: the loss whose first crossing is timed. */
+export function targetLossOf(options: Record<string, string | boolean | undefined>): number | undefined {
+  return options['target-loss'] === undefined
+    ? undefined
+    : numberOption(options['target-loss'], 'target-loss', 0);
 }
 
 /** The task overrides among the settings. */
