@@ -31,8 +31,9 @@ export function dampedRoot(S: Matrix, eps: number, name: string): Matrix {
 const P = 4;
 
 /**
- * The accepted residual: max|M − I| of the iteration's own M (which tends to XᵖA) after the last
- * step. Converged iterations end near f32 round-off (1e-6 to 1e-5); a diverged one is far above.
+ * The accepted residual: the root mean square ‖M − I‖_F/√n of the iteration's own M (which tends to
+ * XᵖA) after the last step. Converged iterations end near f32 round-off (about 1e-7); a diverged one
+ * is far above or not finite.
  */
 export const DEVICE_ROOT_TOL = 1e-3;
 
@@ -88,7 +89,7 @@ export interface DeviceRootOutcome {
   steps: number;
   /** z·shift, the smallest eigenvalue of the scaled damped statistic M₀ in exact arithmetic (NaN without an iteration). */
   m0: number;
-  /** max|M − I| after them (NaN without an iteration or when not finite). */
+  /** ‖M − I‖_F/√n after them (NaN without an iteration or when not finite). */
   residual: number;
   /** Why it fell back. */
   why?: string;
@@ -106,7 +107,7 @@ async function hostRoot(S: Tensor, eps: number, name: string): Promise<Tensor> {
  * z = (p+1)/(2‖S + shift·I‖) (the Frobenius norm, or the trace where the f32 sum of squares
  * overflowed), which puts its eigenvalues in [z·shift, (p+1)/2]; the coupled Newton iteration then
  * runs the steps {@link coupledNewtonSteps} says that interval needs, without reads. A second read
- * gives every root's max|M − I| and finiteness: a root that is not finite or whose residual exceeds
+ * gives every root's ‖M − I‖_F/√n and Σ|X|: a root that is not finite or whose residual exceeds
  * {@link DEVICE_ROOT_TOL} is replaced by the f64 host root ({@link dampedRoot}) of the statistic read
  * back, and a warning says so once per statistic. Borrows the statistics.
  * @throws NumericalError when a statistic has NaN or Inf entries (as on the host).
@@ -116,8 +117,16 @@ export async function deviceDampedRoots(
   eps: number,
   { maxDim = Number.POSITIVE_INFINITY, report }: DeviceRootOptions = {},
 ): Promise<Tensor[]> {
+  // Sums, not max or isfinite alone, judge finiteness: WGSL may assume values are finite, and on
+  // SwiftShader a diverged root passed both max|M − I| (−Inf: a max over NaNs) and isfinite; NaN
+  // and Inf survive sums.
   const info = await readScalars(
-    stats.flatMap(({ S }) => [np.trace(S.ref), np.sum(np.square(S.ref)), np.all(np.isfinite(S.ref))]),
+    stats.flatMap(({ S }) => [
+      np.trace(S.ref),
+      np.sum(np.square(S.ref)),
+      np.sum(np.abs(S.ref)),
+      np.all(np.isfinite(S.ref)),
+    ]),
   );
   const roots: (Tensor | null)[] = [];
   const pending: { i: number; X: Tensor; steps: number; m0: number }[] = [];
@@ -125,8 +134,9 @@ export async function deviceDampedRoots(
   for (let i = 0; i < stats.length; i++) {
     const { S, name } = stats[i];
     const n = S.shape[0];
-    const [tr, sumsq, finite] = info.slice(3 * i, 3 * i + 3);
-    if (!finite) throw new NumericalError(`${name} has NaN or Inf entries`);
+    const [tr, sumsq, sumAbs, allFinite] = info.slice(4 * i, 4 * i + 4);
+    if (!allFinite || !Number.isFinite(tr) || !Number.isFinite(sumAbs))
+      throw new NumericalError(`${name} has NaN or Inf entries`);
     if (n > maxDim || !(tr > 0)) {
       // Too wide for the device by choice, or a zero (or round-off negative) trace: the host root.
       roots.push(await hostRoot(S.ref, eps, name));
@@ -141,23 +151,24 @@ export async function deviceDampedRoots(
     const m0 = z * shift;
     const steps = coupledNewtonSteps(m0);
     const { X, M } = coupledNewtonRoot(S.ref.add(np.eye(n).mul(shift)), P, z, steps);
-    checks.push(np.max(np.abs(M.sub(np.eye(n)))), np.all(np.isfinite(X.ref)));
+    checks.push(np.sqrt(np.sum(np.square(M.sub(np.eye(n))))).div(Math.sqrt(n)), np.sum(np.abs(X.ref)));
     pending.push({ i, X, steps, m0 });
     roots.push(null);
   }
   const results = await readScalars(checks);
   for (let k = 0; k < pending.length; k++) {
     const { i, X, steps, m0 } = pending[k];
-    const [residual, finite] = results.slice(2 * k, 2 * k + 2);
+    const [residual, sumAbsX] = results.slice(2 * k, 2 * k + 2);
+    const finite = Number.isFinite(residual) && Number.isFinite(sumAbsX);
     const { S, name } = stats[i];
-    if (finite && residual <= DEVICE_ROOT_TOL) {
+    if (finite && residual >= 0 && residual <= DEVICE_ROOT_TOL) {
       roots[i] = X;
       report?.(name, { path: 'device', steps, m0, residual });
       continue;
     }
     X.dispose();
     const why = finite
-      ? `after ${steps} steps max|M − I| is ${residual.toPrecision(3)} (accepted: ${DEVICE_ROOT_TOL})`
+      ? `after ${steps} steps the RMS of M − I is ${residual.toPrecision(3)} (accepted: ${DEVICE_ROOT_TOL})`
       : `the root is not finite after ${steps} steps`;
     warnOnce(
       name,
