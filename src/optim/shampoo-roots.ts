@@ -128,15 +128,19 @@ export async function deviceDampedRoots(
       np.all(np.isfinite(S.ref)),
     ]),
   );
+  // Every statistic is checked before any iteration starts (nothing to release on the error).
+  stats.forEach(({ name }, i) => {
+    const [tr, , sumAbs, allFinite] = info.slice(4 * i, 4 * i + 4);
+    if (!allFinite || !Number.isFinite(tr) || !Number.isFinite(sumAbs))
+      throw new NumericalError(`${name} has NaN or Inf entries`);
+  });
   const roots: (Tensor | null)[] = [];
   const pending: { i: number; X: Tensor; steps: number; m0: number }[] = [];
   const checks: Tensor[] = [];
   for (let i = 0; i < stats.length; i++) {
     const { S, name } = stats[i];
     const n = S.shape[0];
-    const [tr, sumsq, sumAbs, allFinite] = info.slice(4 * i, 4 * i + 4);
-    if (!allFinite || !Number.isFinite(tr) || !Number.isFinite(sumAbs))
-      throw new NumericalError(`${name} has NaN or Inf entries`);
+    const [tr, sumsq] = info.slice(4 * i, 4 * i + 2);
     if (n > maxDim || !(tr > 0)) {
       // Too wide for the device by choice, or a zero (or round-off negative) trace: the host root.
       roots.push(await hostRoot(S.ref, eps, name));
