@@ -16,7 +16,7 @@ import { conjTranspose, identity, type Matrix, toNested } from '../linalg/matrix
 import { Rng, randomNormal } from '../linalg/random.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { disposeTree } from './base.js';
-import { NumericalError } from './matrix-functions.js';
+import { inverseRootNewton, NumericalError } from './matrix-functions.js';
 import { scaleByShampoo } from './shampoo.js';
 import { type DeviceRootOutcome, dampedRoot, deviceDampedRoots } from './shampoo-roots.js';
 import type { ParamDict } from './types.js';
@@ -48,6 +48,24 @@ function relErr(a: number[], b: Float64Array | number[]): number {
   });
   return num / den;
 }
+
+describe('inverseRootNewton with sparse checks (checkEvery)', () => {
+  it('converges as with a check per step, and still reports divergence', async () => {
+    const A = [
+      [16, 0],
+      [0, 81],
+    ];
+    const X = await inverseRootNewton(np.array(A), 4, { checkEvery: 5, fro: Math.hypot(16, 81) });
+    expect(relErr(read(X), [0.5, 0, 0, 1 / 3])).toBeLessThan(1e-5);
+    X.dispose();
+    // An indefinite matrix: its negative eigenvalue grows each step until the iterate overflows.
+    const bad = np.array([
+      [1, 0],
+      [0, -0.5],
+    ]);
+    await expect(inverseRootNewton(bad, 4, { checkEvery: 4 })).rejects.toThrow(NumericalError);
+  });
+});
 
 describe('Shampoo device roots (coupled Newton in f32)', () => {
   it('match the f64 eigendecomposition on a well-conditioned SPD statistic', async () => {
