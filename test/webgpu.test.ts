@@ -144,6 +144,21 @@ function pairOf(task: string, optimizer: string, optimizers: string[]): Promise<
  */
 /** Optimizers that take a polar factor (see expectMatch). */
 const POLAR = new Set(['muon', 'muon-kfac']);
+/**
+ * Shampoo's parameters, held to 10% of the movement. On WebGPU its statistics are f32 and their
+ * roots come from the device (shampoo-roots.ts); on Wasm both are f64. A batch of 8 gives
+ * statistics of rank 8 or less, and the damping 1e-6·tr/n lies below the round-off of an f32
+ * statistic (about 1e-7 of its largest eigenvalue): where a statistic's eigenvalue is near zero the
+ * f64 root is about shift^{−1/4}, the f32 one (λ + noise + shift)^{−1/4} (or the fallback's clamp of
+ * it). A second step's gradient has components in the first one's null space, weighed some 50× more
+ * than the rest, and a gradient's own small singular directions meet the same noise. Measured
+ * (SwiftShader, ‖θ_webgpu − θ_wasm‖ over the movement): two steps on the small tasks 1.4–8.2%
+ * (uci-breast-cancer 8.2%, uci-wine 7.5%), one step on the others 1.0% (MNIST MLP) to 7.3% (the
+ * sigmoid autoencoder), while the losses matched to 1e-3; with the roots on the host on both
+ * devices, as before, every Shampoo pair passed at 2%. A wrong root (transposed, another power) is
+ * off by the whole movement.
+ */
+const SHAMPOO_BOUND = 0.1;
 
 function expectMatch(name: string, s: PairSummary, rankDeficient: boolean): void {
   const { rho } = s;
@@ -157,7 +172,12 @@ function expectMatch(name: string, s: PairSummary, rankDeficient: boolean): void
       `${name}: loss ${what}: wasm ${l}, webgpu ${s.lossesWebgpu[i]}`,
     ).toBeLessThanOrEqual(Math.max(1e-3, rho) * Math.max(1, Math.abs(l)));
   });
-  const bound = rankDeficient && POLAR.has(s.optimizer) ? 0.25 : Math.max(2e-2, 20 * rho);
+  const bound =
+    rankDeficient && POLAR.has(s.optimizer)
+      ? 0.25
+      : s.optimizer === 'shampoo'
+        ? Math.max(SHAMPOO_BOUND, 20 * rho)
+        : Math.max(2e-2, 20 * rho);
   expect(
     s.diff,
     `${name}: ‖θ_webgpu − θ_wasm‖ = ${s.diff} after moving ${s.moved} (bound ${bound} of it, ρ = ${rho})`,

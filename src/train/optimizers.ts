@@ -12,6 +12,7 @@ import { adam, adamw, frobenius, kfac, momentum, muon, muonKfac, sgd, shampoo } 
 import { pion } from '../optim/geometry-transforms.js';
 import type { KfacOptions } from '../optim/kfac.js';
 import { multiTransform, routeAll, routingTable } from '../optim/partition.js';
+import type { ShampooOptions } from '../optim/shampoo.js';
 import type { GradientTransformation, ParamDict } from '../optim/types.js';
 import { OPTIMIZER_SETTINGS, type OptimizerSettings, type SettingSpec } from './settings.js';
 
@@ -58,6 +59,7 @@ interface BuildContext {
   lr: number;
   klClip?: number;
   kfac: TaskKfacOptions;
+  shampoo: ShampooOptions;
   l2: number;
   settings: Pick<OptimizerSettings, 'momentum' | 'weightDecay' | 'b1' | 'b2' | 'klClip'>;
   /** The whole model gets one method. */
@@ -115,7 +117,7 @@ const REGISTRY = {
   },
   shampoo: {
     description: 'Shampoo: L^{−1/4} G R^{−1/4}, grafted to Adam',
-    build: (c) => c.routed(shampoo(c.lr), 'shampoo'),
+    build: (c) => c.routed(shampoo(c.lr, c.shampoo), 'shampoo'),
   },
   muon: {
     description: 'Muon: the operator-norm dual map (polar factor) of momentum, V = W = I',
@@ -167,11 +169,14 @@ export function buildOptimizer(
   {
     klClip,
     kfac: kfacOpts = {},
+    shampoo: shampooOpts = {},
     l2 = 0,
     settings = {},
   }: {
     klClip?: number;
     kfac?: TaskKfacOptions;
+    /** Shampoo's options beyond the learning rate (where its roots are taken; default: none). */
+    shampoo?: ShampooOptions;
     /** η of the objective's ½η‖θ‖² (K-FAC adds it to its damping). */
     l2?: number;
     /** Other knobs (train/settings.ts): momentum, weight decay, Adam's betas, the KL clip. */
@@ -199,7 +204,7 @@ export function buildOptimizer(
       table: routingTable(params, labels),
     };
   };
-  return entry.build({ lr, klClip, kfac: kfacOpts, l2, settings, everything, routed });
+  return entry.build({ lr, klClip, kfac: kfacOpts, shampoo: shampooOpts, l2, settings, everything, routed });
 }
 
 /** The settings (train/settings.ts) an optimizer reads. */

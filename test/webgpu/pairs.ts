@@ -39,7 +39,10 @@ export interface PairSummary {
   error?: string;
 }
 
-/** Comparison settings: steps, batch rows, and the factor size beyond which K-FAC inverts on the host. */
+/**
+ * Comparison settings: steps, batch rows, and the factor size beyond which K-FAC inverts on the host
+ * (and Shampoo takes a statistic's root on the host).
+ */
 export interface PairSettings {
   steps: number;
   batch: number;
@@ -73,6 +76,8 @@ async function run(task: Task, optimizer: string, device: 'wasm' | 'webgpu', s: 
   const built = buildOptimizer(optimizer, task.lr[optimizer] ?? 1e-3, params, task.model.head, {
     klClip: task.klClip,
     kfac: { ...task.kfac, ...hostInverse },
+    // Shampoo's statistics wider than the same bound take the host root at a refresh (see above).
+    shampoo: { deviceRootMax: s.deviceInverseMax },
     l2,
   });
   const jit = task.jit ?? false;
