@@ -27,7 +27,7 @@ export interface GroupRow {
  * products is Fisher-product time). */
 const KFAC_GROUP: Record<string, string> = {
   factors: 'K-FAC factors (AᵀA, GᵀG)',
-  inverses: 'K-FAC inverses (eigh)',
+  inverses: 'K-FAC inverses (refreshes)',
   precondition: 'K-FAC preconditioning',
   'fisher-products': 'K-FAC Fisher products (JVPs)',
   'trial-loss': 'K-FAC trial loss (forward)',

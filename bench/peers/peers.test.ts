@@ -134,7 +134,7 @@ describe("bench/train --profile's groups", () => {
     const groups = Object.fromEntries(groupProfile(rows, 170, 260).map((g) => [g.group, g]));
     // A GEMM inside K-FAC's inverses is inverse time.
     expect(groups['GEMM (CPU engine)'].wallMs).toBe(60);
-    expect(groups['K-FAC inverses (eigh)'].wallMs).toBe(20);
+    expect(groups['K-FAC inverses (refreshes)'].wallMs).toBe(20);
     expect(gemmTotal(rows)).toEqual({ wallMs: 65, cpuMs: 130 });
     expect(groups['copies (jax-js ↔ engine)'].cpuMs).toBe(10);
     // forward-backward's own 30 ms and update's own 30 ms are jax-js work.
