@@ -5,7 +5,7 @@ import { NonFiniteError, NotPositiveDefiniteError, ShapeError } from '../errors.
 import { cholesky } from './cholesky.js';
 import { inverseCholeskyFactor } from './cholesky-inverse.js';
 import { matmul } from './gemm.js';
-import { type Matrix, zeros } from './matrix.js';
+import { type Matrix, matrix, zeros } from './matrix.js';
 import { Rng, randomHpd } from './random.js';
 import { invertLower } from './triangular.js';
 import { setWasmEnabled } from './wasm/runtime.js';
@@ -87,6 +87,19 @@ describe('inverseCholeskyFactor', () => {
     const A = spread(rng, 300, 8);
     const ref = invertLower(cholesky(A));
     expect(relDiff(inverseCholeskyFactor(A), ref)).toBeLessThan(1e-6);
+  });
+
+  it("gives its TSDoc example's value", () => {
+    expect(
+      Array.from(
+        inverseCholeskyFactor(
+          matrix([
+            [4, 2],
+            [2, 5],
+          ]),
+        ).re,
+      ),
+    ).toEqual([0.5, 0, -0.25, 0.5]);
   });
 
   it('is exactly invertLower(cholesky(A)) without the WebAssembly kernels and below n = 64', () => {
