@@ -130,8 +130,15 @@ export function scaleByShampoo({
           out[name] = g;
         }
       }
-      const step = roots === 'device' ? deviceStep : hostStep;
-      const s = await step(matrices, grads, adamU, state, out);
+      // The next statistics and roots start as the current ones; the step replaces what it updates.
+      const s: Statistics = {
+        count: state.count + 1,
+        L: { ...state.L },
+        R: { ...state.R },
+        Lroot: { ...state.Lroot },
+        Rroot: { ...state.Rroot },
+      };
+      await (roots === 'device' ? deviceStep : hostStep)(matrices, grads, adamU, state, s, out);
       return [out, { ...s, adam: adamState }];
     },
   };
@@ -144,15 +151,9 @@ export function scaleByShampoo({
     grads: ParamDict,
     adamU: ParamDict,
     state: ShampooState,
+    s: Statistics,
     out: ParamDict,
-  ): Promise<Statistics> {
-    const s: Statistics = {
-      count: state.count + 1,
-      L: { ...state.L },
-      R: { ...state.R },
-      Lroot: { ...state.Lroot },
-      Rroot: { ...state.Rroot },
-    };
+  ): Promise<void> {
     const adamNorms = graft ? await readScalars(names.map((k) => np.sum(np.square(adamU[k])))) : [];
     if (!graft) for (const k of names) adamU[k].dispose();
     for (const [i, name] of names.entries()) {
@@ -175,7 +176,6 @@ export function scaleByShampoo({
       }
       out[name] = toDevice(P);
     }
-    return s;
   }
 
   /**
@@ -188,15 +188,9 @@ export function scaleByShampoo({
     grads: ParamDict,
     adamU: ParamDict,
     state: ShampooState,
+    s: Statistics,
     out: ParamDict,
-  ): Promise<Statistics> {
-    const s: Statistics = {
-      count: state.count + 1,
-      L: { ...state.L },
-      R: { ...state.R },
-      Lroot: { ...state.Lroot },
-      Rroot: { ...state.Rroot },
-    };
+  ): Promise<void> {
     const refresh: DeviceStatistic[] = [];
     const targets: { name: string; side: 'Lroot' | 'Rroot' }[] = [];
     for (const name of names) {
@@ -253,6 +247,5 @@ export function scaleByShampoo({
         out[name] = P;
       }
     }
-    return s;
   }
 }
