@@ -5,7 +5,7 @@ import { NonFiniteError, NotPositiveDefiniteError, ShapeError } from '../errors.
 import { cholesky } from './cholesky.js';
 import { inverseCholeskyFactor } from './cholesky-inverse.js';
 import { matmul } from './gemm.js';
-import { type Matrix, matrix, zeros } from './matrix.js';
+import { type Matrix, matrix, transpose, zeros } from './matrix.js';
 import { Rng, randomHpd } from './random.js';
 import { invertLower } from './triangular.js';
 import { setWasmEnabled } from './wasm/runtime.js';
@@ -27,15 +27,9 @@ function spread(rng: Rng, n: number, decades: number): Matrix {
   const D = zeros(n, n);
   for (let i = 0; i < n; i++) D.re[i * n + i] = 10 ** ((-decades * i) / n);
   const LD = matmul(L, D);
-  const A = matmul(LD, { rows: n, cols: n, re: transposeRe(L.re, n), im: null });
+  const A = matmul(LD, transpose(L));
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) A.re[j * n + i] = A.re[i * n + j];
   return A;
-}
-
-function transposeRe(a: Float64Array, n: number): Float64Array {
-  const t = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) t[j * n + i] = a[i * n + j];
-  return t;
 }
 
 describe('inverseCholeskyFactor', () => {
@@ -71,7 +65,7 @@ describe('inverseCholeskyFactor', () => {
         const A = randomHpd(new Rng(seed), n, false, 0.1);
         const X = inverseCholeskyFactor(A);
         // X⁻ᵀX⁻¹ = A ⇔ Xᵀ… check through A: (XA)Xᵀ = I.
-        const XAXt = matmul(matmul(X, A), { rows: n, cols: n, re: transposeRe(X.re, n), im: null });
+        const XAXt = matmul(matmul(X, A), transpose(X));
         let worst = 0;
         for (let i = 0; i < n; i++)
           for (let j = 0; j < n; j++)
